@@ -1,0 +1,43 @@
+"""Entry point: `python app.py` runs the service (dry-run unless TELNYX_DRY_RUN=false).
+
+The app is also importable as `app:app` for any ASGI server. This file composes the two
+packages: the hold agent itself, and the fake company's TeXML pages it also serves.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import uvicorn
+from fastapi import FastAPI
+from pydantic import ValidationError
+
+from fake_company.willow_creek import build_router as fake_company_router
+from hold_agent.config import Settings
+from hold_agent.main import create_app
+from hold_agent.telnyx import CallControl
+
+
+def build_app(settings: Settings | None = None, call_control: CallControl | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = create_app(settings, call_control)
+    app.include_router(fake_company_router(settings.public_base_url))
+    return app
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except (ValidationError, ValueError) as error:
+        sys.exit(f"hold-agent: the settings are not usable:\n{error}")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = load_settings()
+    uvicorn.run(build_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,517 @@
+"""The call's state machine: `step(session, event, now) -> StepResult`. No I/O.
+
+States: dialing -> ivr -> hold -> representative -> ended (why a call ended is `outcome`).
+
+    state           event                                   next            commands
+    dialing         CallAnswered                            ivr             StartAssistant(ivr), StartTranscription*
+    dialing         DialFailed                              ended           -
+    ivr             DtmfRequested (valid digits)            ivr             SendDtmf
+    ivr             HoldSignalled | hold speech             hold            StopAssistant, StartTranscription**
+    hold            UnholdSignalled | a person's greeting   representative  StartAssistant(representative)
+    representative  DtmfRequested (valid digits)            representative  SendDtmf
+    representative  HoldSignalled | hold speech             hold            StopAssistant, StartTranscription**
+    any active      EndRequested                            ended           Hangup
+    any             HangupReceived                          ended           -
+    *  when the call's policy transcribes during the IVR.   ** only if not already running.
+
+Rules:
+- An event that does not apply in a state is ignored with a note, never an exception.
+- Once `ended`, nothing moves the call again and no command is issued, with one exception:
+  a call we ended while its dial was still in flight is hung up when Telnyx names it.
+- Webhooks may arrive late. A webhook that happened (by Telnyx's `occurred_at`) before the
+  webhook that caused the current state is late news: it is recorded but moves nothing.
+- Every command gets a `command_id` derived from the session and a counter, so the same
+  logical command keeps its id when the outbox re-sends it.
+- Transcription keeps running after a person picks up. It costs transcription minutes, but
+  it is how we notice a representative putting us back on hold, and it gives the session a
+  record of what the company said.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from . import detection
+from .events import (
+    AssistantStartFailed,
+    CallAnswered,
+    CallDialed,
+    CallInitiated,
+    Command,
+    CommandSettled,
+    ConversationCreated,
+    ConversationEnded,
+    DialFailed,
+    DtmfRequested,
+    EndRequested,
+    Event,
+    Hangup,
+    HangupReceived,
+    HoldSignalled,
+    SendDtmf,
+    StartAssistant,
+    StartTranscription,
+    StopAssistant,
+    TranscriptHeard,
+    UnholdSignalled,
+)
+from .session import (
+    ACTIVE_STATES,
+    MAX_COMMANDS,
+    MAX_HISTORY,
+    MAX_NOTES,
+    MAX_TRANSCRIPT_LINES,
+    CallSession,
+    CallState,
+    CommandRecord,
+    Note,
+    TranscriptLine,
+    Transition,
+)
+from .validation import DtmfRefused, normalize_dtmf
+
+# A hold-detected tool call below this confidence is noted, not acted on.
+MIN_HOLD_TOOL_CONFIDENCE = 0.5
+# How much of what the representative said is handed to their assistant.
+REPRESENTATIVE_HISTORY_LINES = 12
+
+
+class StepResult(NamedTuple):
+    session: CallSession
+    commands: list[Command]
+    # Short and speakable: tool endpoints hand it to the assistant as is.
+    message: str
+    # Why the event was not acted on ("not_applicable", "call_ended", "invalid_digits",
+    # "low_confidence", "late", ...), or None when it was.
+    refusal: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.refusal is None
+
+
+class _Step:
+    """The mutable scratchpad of one step: a private copy of the session plus outputs."""
+
+    def __init__(self, session: CallSession, event: Event, now: datetime) -> None:
+        self.s = session
+        self.event = event
+        self.now = now
+        self.at = event.at or now
+        self.commands: list[Command] = []
+        self.message = ""
+        self.refusal: str | None = None
+
+    @property
+    def late(self) -> bool:
+        signal = self.s.state_signal_at
+        return self.event.at is not None and signal is not None and self.event.at < signal
+
+    def note(self, text: str) -> None:
+        self.s.notes.append(Note(at=self.at, text=text))
+        del self.s.notes[:-MAX_NOTES]
+
+    def reply(self, message: str, refusal: str | None = None) -> None:
+        self.message, self.refusal = message, refusal
+
+    def ignore(self, refusal: str, why: str, message: str | None = None) -> None:
+        self.note(f"ignored {type(self.event).__name__}: {why}")
+        self.reply(message or f"Ignored: {why}.", refusal)
+
+    def move(self, to: CallState, why: str) -> None:
+        self.s.history.append(Transition(at=self.at, from_state=self.s.state, to_state=to, why=why))
+        del self.s.history[:-MAX_HISTORY]
+        self.s.state = to
+        if self.event.at is not None:
+            self.s.state_signal_at = self.event.at
+
+    def issue(self, kind: type[Command], summary: str = "", **fields: Any) -> Command:
+        self.s.command_seq += 1
+        command_id = f"{self.s.session_id}-{self.s.command_seq}-{kind.action}"
+        command = kind(command_id=command_id, stage=self.s.state, **fields)
+        self.s.commands.append(
+            CommandRecord(
+                command_id=command_id,
+                action=command.action,
+                stage=self.s.state,
+                summary=summary,
+                issued_at=self.now,
+            )
+        )
+        del self.s.commands[:-MAX_COMMANDS]
+        self.commands.append(command)
+        return command
+
+
+def step(session: CallSession, event: Event, now: datetime) -> StepResult:
+    """Apply one event to a copy of `session`; return the copy and the commands to send."""
+    ctx = _Step(session.model_copy(deep=True), event, now)
+    ctx.s.updated_at = now
+    handler, states = TRANSITIONS[type(event)]
+    if ctx.s.state is CallState.ENDED and CallState.ENDED not in states:
+        ctx.ignore("call_ended", "the call has already ended", "The call has already ended.")
+    elif ctx.s.state not in states:
+        ctx.ignore("not_applicable", f"not applicable while {ctx.s.state.value}", _not_now_message(event, ctx.s.state))
+    else:
+        handler(ctx, event)
+    return StepResult(ctx.s, ctx.commands, ctx.message, ctx.refusal)
+
+
+# --- handlers -----------------------------------------------------------------------------
+
+
+def _on_dialed(ctx: _Step, event: CallDialed) -> None:
+    _adopt_call_ids(ctx, event.call_control_id, event.call_leg_id, event.call_session_id)
+    if ctx.s.state is CallState.ENDED and ctx.s.hangup_cause is None and not _hangup_issued(ctx.s):
+        # We ended this call while Telnyx was still placing it: do not leave it ringing.
+        ctx.issue(Hangup, summary="cancelled before dial returned", reason="cancelled")
+    ctx.reply("Dialing.")
+
+
+def _on_dial_failed(ctx: _Step, event: DialFailed) -> None:
+    _end(ctx, "dial_failed", f"dial failed: {event.reason}")
+    ctx.reply(f"The call could not be placed: {event.reason}")
+
+
+def _on_initiated(ctx: _Step, event: CallInitiated) -> None:
+    _adopt_call_ids(ctx, event.call_control_id)
+    ctx.note("Telnyx reports the call is ringing")
+    ctx.reply("Ringing.")
+
+
+def _on_answered(ctx: _Step, event: CallAnswered) -> None:
+    _adopt_call_ids(ctx, event.call_control_id)
+    ctx.s.answered_at = ctx.at
+    ctx.move(CallState.IVR, "call answered")
+    ctx.issue(StartAssistant, summary="ivr assistant", role="ivr", dynamic_variables=_task_variables(ctx.s))
+    ctx.s.assistant = "ivr"
+    if ctx.s.policy.transcribe_during_ivr:
+        _ensure_transcription(ctx)
+    ctx.reply("Call answered; the IVR assistant is starting.")
+
+
+def _on_dtmf(ctx: _Step, event: DtmfRequested) -> None:
+    try:
+        digits = normalize_dtmf(event.digits, ctx.s.policy.allowed_digits)
+    except DtmfRefused as refusal:
+        ctx.note(f"refused DTMF {event.digits[:40]!r}: {refusal}")
+        ctx.reply(str(refusal), "invalid_digits")
+        return
+    why = f" ({event.reason})" if event.reason else ""
+    ctx.issue(SendDtmf, summary=f"digits={digits}{why}", digits=digits)
+    ctx.reply(f"Pressed {_spoken(digits)}.")
+
+
+def _on_hold_signalled(ctx: _Step, event: HoldSignalled) -> None:
+    if ctx.s.state is CallState.HOLD:
+        ctx.reply("We are already on hold; I'm listening for a person.")
+        return
+    if event.confidence is not None and event.confidence < MIN_HOLD_TOOL_CONFIDENCE:
+        ctx.note(f"hold suggested by {event.source} at confidence {event.confidence:.2f}; not acted on")
+        ctx.reply(
+            "Noted, but that is not certain enough; keep navigating and tell me again if it is hold.",
+            "low_confidence",
+        )
+        return
+    if ctx.late:
+        ctx.ignore("late", f"late {event.source} from before the current state")
+        return
+    why = f"{event.source}: {event.reason}" if event.reason else event.source
+    _enter_hold(ctx, why)
+    ctx.reply("Understood. I'll wait on hold and bring in a colleague when a person answers.")
+
+
+def _on_unhold(ctx: _Step, event: UnholdSignalled) -> None:
+    if ctx.late:
+        ctx.ignore("late", "late call.unhold from before the current state")
+        return
+    _enter_representative(ctx, event.source)
+    ctx.reply("Off hold; the representative assistant is starting.")
+
+
+def _on_transcript(ctx: _Step, event: TranscriptHeard) -> None:
+    text = " ".join(event.text.split())
+    if not event.is_final:
+        # Interim results are never stored as lines and never decide anything on their own.
+        ctx.reply("Interim transcript: not stored, decides nothing.")
+        return
+    if not text:
+        ctx.reply("Empty transcript.")
+        return
+    judgement = detection.judge(text, ctx.s.state)
+    _record_line(ctx, text, event.confidence, judgement.verdict)
+    if not judgement.actionable:
+        ctx.reply(f"Heard: {judgement.verdict.value}.")
+        return
+    if ctx.late:
+        ctx.ignore("late", f"late transcript from before the current state ({judgement.verdict.value})")
+        return
+    why = f"transcript ({judgement.reason}): {text[:120]}"
+    if judgement.verdict is detection.Verdict.HOLD:
+        _enter_hold(ctx, why)
+        ctx.reply("Hold language heard; waiting on hold.")
+    else:
+        _enter_representative(ctx, why)
+        ctx.reply("A person picked up; the representative assistant is starting.")
+
+
+def _on_end_requested(ctx: _Step, event: EndRequested) -> None:
+    outcome = "completed" if ctx.s.state is CallState.REPRESENTATIVE else "ended_by_agent"
+    reason = event.reason or "end requested"
+    if ctx.s.call_control_id is not None:
+        ctx.issue(Hangup, summary=reason, reason=reason)
+    _end(ctx, outcome, f"end-call: {reason}")
+    ctx.reply("Ending the call now. Goodbye.")
+
+
+def _on_hangup(ctx: _Step, event: HangupReceived) -> None:
+    ctx.s.hangup_cause = ctx.s.hangup_cause or event.cause
+    ctx.s.hangup_source = ctx.s.hangup_source or event.source
+    if ctx.s.state is CallState.ENDED:
+        ctx.note(f"call.hangup after the session ended (cause {event.cause})")
+        ctx.reply("Already ended.")
+        return
+    outcome = hangup_outcome(event.cause, event.source, ctx.s.state)
+    _end(ctx, outcome, f"call.hangup: cause={event.cause or 'unknown'} source={event.source or 'unknown'}")
+    ctx.reply("The call has ended.")
+
+
+def _on_conversation_created(ctx: _Step, event: ConversationCreated) -> None:
+    if event.conversation_id:
+        ctx.s.conversation_id = event.conversation_id
+    ctx.reply("Conversation created.")
+
+
+def _on_conversation_ended(ctx: _Step, event: ConversationEnded) -> None:
+    ctx.note(f"assistant conversation ended ({event.reason or 'no reason given'})")
+    ctx.reply("Conversation ended.")
+
+
+def _on_assistant_start_failed(ctx: _Step, event: AssistantStartFailed) -> None:
+    ctx.note(f"the {ctx.s.assistant or 'AI'} assistant failed to start: {event.reason or 'no reason given'}")
+    ctx.s.assistant = None
+    ctx.reply("The assistant failed to start.")
+
+
+def _on_command_settled(ctx: _Step, event: CommandSettled) -> None:
+    record = ctx.s.command(event.command_id)
+    if record is None:
+        ctx.reply("Unknown command.", "unknown_command")
+        return
+    record.status = "ok" if event.ok else "skipped" if event.skipped else "failed"
+    record.result = event.detail or record.status
+    record.attempts = event.attempts
+    record.settled_at = ctx.now
+    if event.skipped:
+        pass
+    elif event.ok:
+        if record.action == StartAssistant.action and event.conversation_id:
+            ctx.s.conversation_id = event.conversation_id
+    else:
+        ctx.note(f"{record.action} failed after {event.attempts} attempt(s): {record.result}")
+        if record.action == StartAssistant.action:
+            ctx.s.assistant = None
+        elif record.action == StartTranscription.action:
+            ctx.s.transcribing = False
+    ctx.reply(record.result)
+
+
+# --- transitions --------------------------------------------------------------------------
+
+
+def _enter_hold(ctx: _Step, why: str) -> None:
+    if ctx.s.assistant is not None:
+        ctx.issue(StopAssistant, summary=f"stop {ctx.s.assistant} assistant for hold")
+        ctx.s.assistant = None
+    ctx.move(CallState.HOLD, why)
+    ctx.s.hold_started_at = ctx.at
+    ctx.s.hold_count += 1
+    _ensure_transcription(ctx)
+
+
+def _enter_representative(ctx: _Step, why: str) -> None:
+    returning = ctx.s.representative_at is not None
+    if ctx.s.state is CallState.HOLD:
+        _close_hold(ctx)
+    if ctx.s.assistant is not None:
+        # A person answered while the IVR assistant was still running.
+        ctx.issue(StopAssistant, summary=f"stop {ctx.s.assistant} assistant")
+    ctx.move(CallState.REPRESENTATIVE, why)
+    ctx.s.representative_at = ctx.at
+    greeting = "Thanks, I'm still here." if returning else (ctx.s.greeting or _default_greeting(ctx.s))
+    ctx.issue(
+        StartAssistant,
+        summary="representative assistant" + (" (returning from hold)" if returning else ""),
+        role="representative",
+        dynamic_variables=_representative_variables(ctx.s, ctx.at),
+        greeting=greeting,
+        message_history=_representative_history(ctx.s, ctx.at),
+    )
+    ctx.s.assistant = "representative"
+    _ensure_transcription(ctx)
+
+
+def _end(ctx: _Step, outcome: str, why: str) -> None:
+    if ctx.s.state is CallState.HOLD:
+        _close_hold(ctx)
+    ctx.move(CallState.ENDED, why)
+    ctx.s.outcome = outcome
+    ctx.s.end_reason = why
+    ctx.s.ended_at = ctx.at
+    ctx.s.assistant = None
+    ctx.s.transcribing = False
+
+
+def _close_hold(ctx: _Step) -> None:
+    if ctx.s.hold_started_at is not None:
+        ctx.s.hold_seconds_total += max(0.0, (ctx.at - ctx.s.hold_started_at).total_seconds())
+    ctx.s.hold_started_at = None
+
+
+def _ensure_transcription(ctx: _Step) -> None:
+    if not ctx.s.transcribing:
+        ctx.issue(StartTranscription, summary="monitor the far end")
+        ctx.s.transcribing = True
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+HANGUP_OUTCOMES = {
+    "user_busy": "busy",
+    "call_rejected": "rejected",
+    "no_answer": "no_answer",
+    "timeout": "no_answer",
+    "not_found": "invalid_number",
+    "time_limit": "time_limit",
+    "originator_cancel": "cancelled",
+    "unspecified": "failed",
+}
+
+
+def hangup_outcome(cause: str | None, source: str | None, state: CallState) -> str:
+    """A clear outcome from Telnyx's hangup cause and who hung up."""
+    if cause in HANGUP_OUTCOMES:
+        return HANGUP_OUTCOMES[cause]
+    if cause == "normal_clearing":
+        if source == "callee":
+            return "no_answer" if state is CallState.DIALING else "hung_up_by_company"
+        if source == "caller":
+            return "completed" if state is CallState.REPRESENTATIVE else "hung_up_by_agent"
+        return "hung_up"
+    return "failed"
+
+
+def _adopt_call_ids(
+    ctx: _Step, call_control_id: str, call_leg_id: str | None = None, call_session_id: str | None = None
+) -> None:
+    if ctx.s.call_control_id is None:
+        ctx.s.call_control_id = call_control_id
+    elif call_control_id != ctx.s.call_control_id:
+        ctx.note(f"Telnyx named a second call control id {call_control_id!r}; keeping the first")
+    ctx.s.call_leg_id = ctx.s.call_leg_id or call_leg_id
+    ctx.s.call_session_id = ctx.s.call_session_id or call_session_id
+
+
+def _hangup_issued(session: CallSession) -> bool:
+    return any(record.action == Hangup.action for record in session.commands)
+
+
+def _record_line(ctx: _Step, text: str, confidence: float | None, verdict: detection.Verdict) -> None:
+    line = TranscriptLine(at=ctx.at, text=text, confidence=confidence, heard_in=ctx.s.state, verdict=verdict.value)
+    lines = ctx.s.transcript
+    # Keep lines in Telnyx-clock order even when webhooks arrive out of order.
+    index = len(lines)
+    while index > 0 and lines[index - 1].at > line.at:
+        index -= 1
+    lines.insert(index, line)
+    del lines[:-MAX_TRANSCRIPT_LINES]
+
+
+def approved_context_text(session: CallSession) -> str:
+    return "; ".join(f"{key.replace('_', ' ')}: {value}" for key, value in session.context.items())
+
+
+def _task_variables(session: CallSession) -> dict[str, Any]:
+    return {
+        **session.context,
+        "objective": session.objective,
+        "target_company": session.target_company,
+        "approved_context": approved_context_text(session) or "none",
+    }
+
+
+def _representative_lines(session: CallSession) -> list[TranscriptLine]:
+    lines = [
+        line
+        for line in session.transcript
+        if line.heard_in is CallState.REPRESENTATIVE or line.verdict == detection.Verdict.HUMAN.value
+    ]
+    return lines[-REPRESENTATIVE_HISTORY_LINES:]
+
+
+def _representative_variables(session: CallSession, now: datetime) -> dict[str, Any]:
+    hold_seconds = session.hold_seconds(now)
+    recent = _representative_lines(session)
+    return {
+        **_task_variables(session),
+        "hold_seconds": round(hold_seconds),
+        "hold_minutes": round(hold_seconds / 60, 1),
+        "recent_transcript": " / ".join(line.text for line in recent) or "nothing yet",
+    }
+
+
+def _representative_history(session: CallSession, now: datetime) -> tuple[tuple[str, str], ...]:
+    minutes = session.hold_seconds(now) / 60
+    briefing = (
+        f"A live representative of {session.target_company} is now on the line. "
+        f"Your task: {session.objective}. "
+        f"We waited {minutes:.1f} minutes on hold before they answered. "
+        f"Details you are approved to share: {approved_context_text(session) or 'none'}. "
+        "Share nothing beyond them. When the task is done, or cannot be done, call the end-call tool."
+    )
+    heard = tuple(("user", line.text) for line in _representative_lines(session))
+    return (("system", briefing), *heard)
+
+
+def _default_greeting(session: CallSession) -> str:
+    return (
+        "Hi, thanks for taking my call. I'm an AI assistant calling on a customer's behalf. "
+        f"The reason for my call: {session.objective}."
+    )
+
+
+def _spoken(digits: str) -> str:
+    return " ".join({"*": "star", "#": "pound", "w": "pause", "W": "pause"}.get(ch, ch) for ch in digits)
+
+
+def _not_now_message(event: Event, state: CallState) -> str:
+    if isinstance(event, DtmfRequested):
+        if state is CallState.HOLD:
+            return "We are on hold, so I won't press keys until a person answers."
+        return "The call is not connected yet, so I can't press keys."
+    if isinstance(event, EndRequested):
+        return "The call has already ended."
+    return f"That does not apply while the call is in {state.value}."
+
+
+ALL_STATES = frozenset(CallState)
+# Which events apply in which states, and who handles them: the transition table as data.
+TRANSITIONS: dict[type[Event], tuple[Callable[[_Step, Any], None], frozenset[CallState]]] = {
+    CallDialed: (_on_dialed, ALL_STATES),
+    DialFailed: (_on_dial_failed, frozenset({CallState.DIALING})),
+    CallInitiated: (_on_initiated, frozenset({CallState.DIALING})),
+    CallAnswered: (_on_answered, frozenset({CallState.DIALING})),
+    DtmfRequested: (_on_dtmf, frozenset({CallState.IVR, CallState.REPRESENTATIVE})),
+    HoldSignalled: (_on_hold_signalled, frozenset({CallState.IVR, CallState.HOLD, CallState.REPRESENTATIVE})),
+    UnholdSignalled: (_on_unhold, frozenset({CallState.HOLD})),
+    TranscriptHeard: (_on_transcript, frozenset({CallState.IVR, CallState.HOLD, CallState.REPRESENTATIVE})),
+    EndRequested: (_on_end_requested, ACTIVE_STATES),
+    HangupReceived: (_on_hangup, ALL_STATES),
+    ConversationCreated: (_on_conversation_created, ACTIVE_STATES),
+    ConversationEnded: (_on_conversation_ended, ALL_STATES),
+    AssistantStartFailed: (_on_assistant_start_failed, ACTIVE_STATES),
+    CommandSettled: (_on_command_settled, ALL_STATES),
+}

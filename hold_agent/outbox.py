@@ -1,0 +1,111 @@
+"""Per-call command delivery: each call's commands go out in order, one at a time.
+
+The service hands a call's commands to `submit` while it still holds that call's lock, so
+the queue order is the order the state machine issued them. A worker per call (started on
+demand, gone when its queue is empty) sends them; the result of each is reported back to
+the service (`on_settled`) and to whoever waits on the delivery's future.
+
+Nothing raised while sending escapes a worker: it becomes a failed settlement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .telnyx import CallControl, CallControlError
+
+log = logging.getLogger("hold_agent.outbox")
+
+
+@dataclass(frozen=True)
+class Settlement:
+    ok: bool
+    detail: str
+    attempts: int = 0
+    data: dict[str, Any] = field(default_factory=dict)
+    call_gone: bool = False
+    skipped: bool = False
+
+
+@dataclass
+class Delivery:
+    session_id: str
+    call_control_id: str | None
+    action: str
+    command_id: str
+    body: dict[str, Any]
+    done: asyncio.Future[Settlement] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+OnSettled = Callable[[Delivery, Settlement], Awaitable[None]]
+ShouldSend = Callable[[Delivery], str | None]
+
+
+class Outbox:
+    def __init__(self, call_control: CallControl, on_settled: OnSettled, skip_reason: ShouldSend) -> None:
+        self._call_control = call_control
+        self._on_settled = on_settled
+        # Asked just before sending: a reason not to send (the call ended meanwhile), or None.
+        self._skip_reason = skip_reason
+        self._queues: dict[str, deque[Delivery]] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+
+    def submit(self, deliveries: list[Delivery]) -> None:
+        for delivery in deliveries:
+            self._queues.setdefault(delivery.session_id, deque()).append(delivery)
+            if delivery.session_id not in self._workers:
+                self._workers[delivery.session_id] = asyncio.create_task(
+                    self._work(delivery.session_id), name=f"outbox-{delivery.session_id}"
+                )
+
+    def pending(self) -> int:
+        return sum(len(queue) for queue in self._queues.values()) + len(self._workers)
+
+    async def drain(self) -> None:
+        """Wait until every queued command has been sent and settled."""
+        while self._workers:
+            await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in list(self._workers.values()):
+            task.cancel()
+        await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+        self._workers.clear()
+        self._queues.clear()
+
+    async def _work(self, session_id: str) -> None:
+        queue = self._queues[session_id]
+        try:
+            while queue:
+                delivery = queue.popleft()
+                settlement = await self._deliver(delivery)
+                try:
+                    await self._on_settled(delivery, settlement)
+                except Exception:  # the report must never kill the queue
+                    log.exception("recording the result of %s failed", delivery.command_id)
+                if not delivery.done.done():
+                    delivery.done.set_result(settlement)
+        finally:
+            self._workers.pop(session_id, None)
+            if not queue:
+                self._queues.pop(session_id, None)
+
+    async def _deliver(self, delivery: Delivery) -> Settlement:
+        reason = self._skip_reason(delivery)
+        if reason is not None:
+            return Settlement(ok=False, detail=f"not sent: {reason}", skipped=True)
+        if delivery.call_control_id is None:
+            return Settlement(ok=False, detail="not sent: the call has no call_control_id yet")
+        try:
+            data = await self._call_control.action(delivery.call_control_id, delivery.action, delivery.body)
+        except CallControlError as error:
+            return Settlement(ok=False, detail=error.summary(), attempts=1, call_gone=error.call_gone)
+        except Exception as error:  # a bug or a foreign failure: record it, keep going
+            log.exception("sending %s failed unexpectedly", delivery.command_id)
+            return Settlement(ok=False, detail=f"internal error: {type(error).__name__}", attempts=1)
+        return Settlement(ok=True, detail=str(data.get("result") or "ok"), attempts=1, data=data)

@@ -1,0 +1,160 @@
+"""HTTP routes. Each one parses, calls the service, and shapes the answer; nothing more."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import JSONResponse
+
+from .errors import ApiError, BadRequest, Unauthorized, Unprocessable
+from .schemas import (
+    CallCreated,
+    EndCallRequest,
+    Health,
+    HoldDetectedRequest,
+    OutboundCallRequest,
+    SendDtmfRequest,
+    SessionList,
+    SessionView,
+    ToolReply,
+    ToolRequest,
+    session_view,
+)
+from .service import CallService, ToolOutcome
+from .signing import SignatureError, verify
+from .webhooks import WebhookRejected, parse_webhook
+
+log = logging.getLogger("hold_agent.routes")
+
+
+def get_service(request: Request) -> CallService:
+    return request.app.state.service
+
+
+Service = Annotated[CallService, Depends(get_service)]
+CallIdHeader = Annotated[str | None, Header(alias="x-telnyx-call-control-id", max_length=200)]
+
+router = APIRouter()
+
+
+# --- workflow API -------------------------------------------------------------------------
+
+
+@router.post("/calls/outbound", status_code=201, response_model=CallCreated, tags=["calls"])
+async def place_call(body: OutboundCallRequest, service: Service) -> CallCreated:
+    """Dial `to` and work towards `objective`. Returns at once; follow the session to watch."""
+    session = await service.start_call(body)
+    return CallCreated(
+        session_id=session.session_id,
+        call_control_id=session.call_control_id,
+        state=session.state,
+        to=session.to,
+        target_company=session.target_company,
+        dry_run=service.settings.telnyx_dry_run,
+        session_url=f"/sessions/{session.session_id}",
+    )
+
+
+@router.get("/sessions", response_model=SessionList, tags=["sessions"])
+async def list_sessions(service: Service, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> SessionList:
+    """Sessions, newest first."""
+    now = service.clock()
+    views = [session_view(session, now) for session in service.list_sessions(limit)]
+    return SessionList(count=len(views), sessions=views)
+
+
+@router.get("/sessions/{session_id}", response_model=SessionView, tags=["sessions"])
+async def get_session(session_id: str, service: Service) -> SessionView:
+    return session_view(service.get_session(session_id), service.clock())
+
+
+@router.get("/health", response_model=Health, tags=["health"])
+async def health(service: Service) -> Health:
+    settings = service.settings
+    missing = settings.missing_for_real_calls()
+    return Health(
+        status="misconfigured" if missing else "ok",
+        mode="dry_run" if settings.telnyx_dry_run else "live",
+        signature_verification=settings.public_key_bytes is not None,
+        missing=missing,
+        warnings=settings.warnings(),
+        active_calls=service.store.active_count(),
+        sessions=len(service.store),
+    )
+
+
+# --- Telnyx webhooks ----------------------------------------------------------------------
+
+
+@router.post("/webhooks/telnyx", tags=["telnyx"])
+async def telnyx_webhook(request: Request, service: Service) -> JSONResponse:
+    """Every Call Control event for our calls. Answered 2xx unless the request is unusable."""
+    raw = await request.body()
+    public_key = service.settings.public_key_bytes
+    if public_key is not None:
+        try:
+            verify(raw, request.headers, public_key)
+        except SignatureError as error:
+            raise Unauthorized(f"Webhook signature rejected: {error}.", code="invalid_signature") from None
+    try:
+        document: Any = json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest("The body is not valid JSON.", code="invalid_json") from None
+    try:
+        parsed = parse_webhook(document)
+    except WebhookRejected as error:
+        raise Unprocessable(f"Not a webhook we can read: {error}.", code="invalid_webhook") from None
+    try:
+        outcome = await service.handle_webhook(parsed)
+    except ApiError as error:
+        # Accepted but unusable (for example its session vanished meanwhile): 200, noted.
+        log.info("webhook %s %s not used: %s", parsed.event_type, parsed.event_id, error.message)
+        return JSONResponse({"status": "ignored", "reason": error.message})
+    except Exception:
+        # A bug must not make Telnyx retry the same webhook forever.
+        log.exception("webhook %s %s failed inside processing", parsed.event_type, parsed.event_id)
+        return JSONResponse({"status": "error", "reason": "processing failed; recorded in the log"})
+    body: dict[str, Any] = {"status": outcome.status, "reason": outcome.reason}
+    if outcome.session_id is not None:
+        body["session_id"] = outcome.session_id
+    if outcome.state is not None:
+        body["state"] = outcome.state.value
+    return JSONResponse(body)
+
+
+# --- assistant tools ----------------------------------------------------------------------
+
+
+def _call_id(body: ToolRequest, header: str | None) -> str | None:
+    header = header.strip() if header else None
+    if body.call_control_id and header and body.call_control_id != header:
+        raise BadRequest(
+            "The body and the x-telnyx-call-control-id header name different calls.", code="conflicting_call_ids"
+        )
+    return body.call_control_id or header
+
+
+def _reply(outcome: ToolOutcome) -> JSONResponse:
+    reply = ToolReply(ok=outcome.ok, message=outcome.message, state=outcome.state)
+    return JSONResponse(reply.model_dump(mode="json"), status_code=outcome.status)
+
+
+@router.post("/tools/send-dtmf", response_model=ToolReply, tags=["tools"])
+async def send_dtmf(body: SendDtmfRequest, service: Service, header: CallIdHeader = None) -> JSONResponse:
+    """Press keys on the call's keypad (IVR assistant, and the representative assistant)."""
+    return _reply(await service.send_dtmf(_call_id(body, header), str(body.digits), body.reason))
+
+
+@router.post("/tools/hold-detected", response_model=ToolReply, tags=["tools"])
+async def hold_detected(body: HoldDetectedRequest, service: Service, header: CallIdHeader = None) -> JSONResponse:
+    """The IVR assistant reports hold: it is stopped and the call is monitored by transcription."""
+    return _reply(await service.hold_detected(_call_id(body, header), body.reason, body.confidence))
+
+
+@router.post("/tools/end-call", response_model=ToolReply, tags=["tools"])
+async def end_call(body: EndCallRequest, service: Service, header: CallIdHeader = None) -> JSONResponse:
+    """The task is done (or cannot be done): hang up and record the outcome."""
+    return _reply(await service.end_call(_call_id(body, header), body.reason))

@@ -1,0 +1,302 @@
+"""The orchestrator: the only code that loads, steps and saves a session.
+
+For every fact (a webhook, a tool call, a command result) it takes the call's lock, drops a
+webhook id it has already processed, runs `machine.step`, saves the new session and hands
+the step's commands to the call's outbox, in that order. Routes only parse, call the
+service, and shape the answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from . import machine
+from .config import Settings
+from .errors import BadGateway, BadRequest, Conflict, NotFound, ServiceUnavailable
+from .events import (
+    CallDialed,
+    Command,
+    CommandSettled,
+    DialFailed,
+    DtmfRequested,
+    EndRequested,
+    Event,
+    Hangup,
+    HoldSignalled,
+)
+from .outbox import Delivery, Outbox, Settlement
+from .schemas import OutboundCallRequest
+from .session import CallPolicy, CallSession, CallState
+from .store import SessionStore
+from .telnyx import CallControl, CallControlError
+from .telnyx_bodies import action_body, dial_body
+from .webhooks import ParsedWebhook
+
+log = logging.getLogger("hold_agent.service")
+
+Clock = Callable[[], datetime]
+
+# How long a tool request waits for its own command to reach Telnyx before answering.
+TOOL_WAIT_SECONDS = 8.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class WebhookOutcome:
+    status: str  # "processed", "duplicate" or "ignored"
+    reason: str
+    session_id: str | None = None
+    state: CallState | None = None
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    ok: bool
+    message: str
+    state: CallState
+    # The HTTP status the route answers with.
+    status: int = 200
+
+
+# How a refused tool request is answered: bad keys are the caller's mistake (422), anything
+# else refused is a conflict with the call's state (409); a low-confidence hold report was
+# a fine request that we chose not to act on (200, ok false).
+REFUSAL_STATUS = {"invalid_digits": 422, "low_confidence": 200}
+
+
+class CallService:
+    def __init__(
+        self,
+        settings: Settings,
+        call_control: CallControl,
+        store: SessionStore | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.settings = settings
+        self.call_control = call_control
+        self.store = store or SessionStore()
+        self.clock = clock
+        self.outbox = Outbox(call_control, self._record_settlement, self._skip_reason)
+
+    # --- placing a call -------------------------------------------------------------------
+
+    async def start_call(self, request: OutboundCallRequest) -> CallSession:
+        missing = self.settings.missing_for_real_calls()
+        if missing:
+            raise ServiceUnavailable(
+                "Real calls need these settings: " + ", ".join(missing) + ". Set them, or use TELNYX_DRY_RUN=true.",
+                code="not_configured",
+                missing=missing,
+            )
+        now = self.clock()
+        session = CallSession(
+            session_id=uuid.uuid4().hex,
+            to=request.to,
+            target_company=request.target_company,
+            objective=request.objective,
+            context=request.context,
+            greeting=request.greeting,
+            policy=CallPolicy(transcribe_during_ivr=self.settings.start_transcription_during_ivr),
+            created_at=now,
+            updated_at=now,
+        )
+        self.store.save(session)
+        try:
+            dialed = await self.call_control.dial(dial_body(self.settings, session.session_id, request.to))
+        except CallControlError as error:
+            await self._apply(session.session_id, DialFailed(reason=error.summary()))
+            raise BadGateway(f"Telnyx refused the call: {error.summary()}", code="dial_failed") from None
+        await self._apply(
+            session.session_id,
+            CallDialed(
+                call_control_id=dialed.call_control_id,
+                call_leg_id=dialed.call_leg_id,
+                call_session_id=dialed.call_session_id,
+            ),
+        )
+        return self.store.get(session.session_id) or session
+
+    # --- webhooks -------------------------------------------------------------------------
+
+    async def handle_webhook(self, parsed: ParsedWebhook) -> WebhookOutcome:
+        if parsed.event is None:
+            return WebhookOutcome("ignored", parsed.ignored_reason or "not used")
+        session = self._session_for_webhook(parsed)
+        if session is None:
+            return WebhookOutcome("ignored", "unknown call: no session has this call_control_id")
+        applied = await self._apply(session.session_id, parsed.event, event_id=parsed.event_id)
+        if applied is None:
+            current = self.store.get(session.session_id)
+            return WebhookOutcome(
+                "duplicate",
+                f"webhook {parsed.event_id} was already processed",
+                session.session_id,
+                current.state if current else None,
+            )
+        result, _ = applied
+        return WebhookOutcome("processed", result.message, session.session_id, result.session.state)
+
+    def _session_for_webhook(self, parsed: ParsedWebhook) -> CallSession | None:
+        if parsed.call_control_id is not None:
+            session = self.store.by_call(parsed.call_control_id)
+            if session is not None:
+                return session
+        if parsed.session_hint is not None:
+            # Our client_state names the session: this covers webhooks that overtake the
+            # dial's own answer, before we know the call_control_id.
+            session = self.store.get(parsed.session_hint)
+            if session is not None and session.call_control_id in (None, parsed.call_control_id):
+                return session
+        return None
+
+    # --- tools ----------------------------------------------------------------------------
+
+    async def send_dtmf(self, call_control_id: str | None, digits: str, reason: str) -> ToolOutcome:
+        session = self.resolve_tool_call(call_control_id)
+        return await self._tool(session, DtmfRequested(digits=digits, reason=reason), wait_for="send_dtmf")
+
+    async def hold_detected(self, call_control_id: str | None, reason: str, confidence: float | None) -> ToolOutcome:
+        session = self.resolve_tool_call(call_control_id)
+        # No waiting: the command that follows stops the very assistant asking.
+        return await self._tool(session, HoldSignalled(source="hold-detected tool", reason=reason, confidence=confidence))
+
+    async def end_call(self, call_control_id: str | None, reason: str) -> ToolOutcome:
+        session = self.resolve_tool_call(call_control_id)
+        return await self._tool(session, EndRequested(reason=reason), wait_for="hangup")
+
+    def resolve_tool_call(self, call_control_id: str | None) -> CallSession:
+        """The call a tool request is about. Never guesses between several calls."""
+        if call_control_id:
+            if "{{" in call_control_id:
+                raise BadRequest(
+                    "The call id was not filled in. Configure the tool's preset body field "
+                    "call_control_id with the value {{call_control_id}}.",
+                    code="unfilled_call_control_id",
+                )
+            session = self.store.by_call(call_control_id)
+            if session is None:
+                raise NotFound("I can't find that call.", code="unknown_call")
+            return session
+        active = self.store.active()
+        if not active:
+            raise NotFound("There is no active call right now.", code="no_active_call")
+        if len(active) > 1:
+            raise Conflict(
+                "Several calls are active, so I can't tell which one this is for. "
+                "Send call_control_id in the body or the x-telnyx-call-control-id header.",
+                code="ambiguous_call",
+            )
+        return active[0]
+
+    async def _tool(self, session: CallSession, event: Event, wait_for: str | None = None) -> ToolOutcome:
+        applied = await self._apply(session.session_id, event)
+        if applied is None:  # cannot happen without an event id; keeps the type honest
+            return ToolOutcome(False, "That was already done.", session.state)
+        result, deliveries = applied
+        if result.refusal is not None:
+            status = REFUSAL_STATUS.get(result.refusal, 409)
+            return ToolOutcome(False, result.message, result.session.state, status)
+        awaited = [d for d in deliveries if d.action == wait_for]
+        if not awaited:
+            return ToolOutcome(True, result.message, result.session.state)
+        try:
+            settlement = await asyncio.wait_for(asyncio.shield(awaited[0].done), TOOL_WAIT_SECONDS)
+        except TimeoutError:
+            return ToolOutcome(
+                False, "That is taking longer than usual; it may still go through.", result.session.state, 202
+            )
+        state = self._state_of(session.session_id)
+        if settlement.ok:
+            return ToolOutcome(True, result.message, state)
+        return ToolOutcome(False, "That did not go through. " + _speakable_failure(settlement), state, 502)
+
+    # --- reading --------------------------------------------------------------------------
+
+    def get_session(self, session_id: str) -> CallSession:
+        session = self.store.get(session_id)
+        if session is None:
+            raise NotFound(f"No session with id {session_id[:64]!r}.", code="unknown_session")
+        return session
+
+    def list_sessions(self, limit: int | None = None) -> list[CallSession]:
+        return self.store.newest_first(limit)
+
+    async def aclose(self) -> None:
+        await self.outbox.close()
+        await self.call_control.aclose()
+
+    # --- the one path that changes a session ----------------------------------------------
+
+    async def _apply(
+        self, session_id: str, event: Event, event_id: str | None = None
+    ) -> tuple[machine.StepResult, list[Delivery]] | None:
+        """Step the session under its lock. None when `event_id` was already processed."""
+        async with self.store.lock(session_id):
+            session = self.store.get(session_id)
+            if session is None:
+                raise NotFound("That session no longer exists.", code="unknown_session")
+            if event_id is not None and self.store.already_processed(session_id, event_id):
+                return None
+            result = machine.step(session, event, self.clock())
+            self.store.save(result.session)
+            if event_id is not None:
+                self.store.mark_processed(session_id, event_id)
+            deliveries = [self._delivery(result.session, command) for command in result.commands]
+            self.outbox.submit(deliveries)
+            if result.session.state is CallState.ENDED and session.state is not CallState.ENDED:
+                log.info("call %s ended: %s", session_id, result.session.outcome)
+            return result, deliveries
+
+    def _delivery(self, session: CallSession, command: Command) -> Delivery:
+        return Delivery(
+            session_id=session.session_id,
+            call_control_id=session.call_control_id,
+            action=command.action,
+            command_id=command.command_id,
+            body=action_body(self.settings, session.session_id, command),
+        )
+
+    async def _record_settlement(self, delivery: Delivery, settlement: Settlement) -> None:
+        conversation_id = settlement.data.get("conversation_id")
+        await self._apply(
+            delivery.session_id,
+            CommandSettled(
+                command_id=delivery.command_id,
+                ok=settlement.ok,
+                detail=settlement.detail,
+                skipped=settlement.skipped,
+                attempts=settlement.attempts,
+                conversation_id=conversation_id if isinstance(conversation_id, str) else None,
+                call_gone=settlement.call_gone,
+            ),
+        )
+
+    def _skip_reason(self, delivery: Delivery) -> str | None:
+        session = self.store.get(delivery.session_id)
+        if session is None:
+            return "the session is gone"
+        if session.hangup_cause is not None:
+            return "the call has hung up"
+        if session.state is CallState.ENDED and delivery.action != Hangup.action:
+            return "the call has ended"
+        return None
+
+    def _state_of(self, session_id: str) -> CallState:
+        session = self.store.get(session_id)
+        return session.state if session else CallState.ENDED
+
+
+def _speakable_failure(settlement: Settlement) -> str:
+    if settlement.skipped:
+        return "The call has already ended."
+    if settlement.call_gone:
+        return "The call is no longer connected."
+    return "The phone service reported a problem."

@@ -1,0 +1,289 @@
+"""The state machine, driven with no I/O: a table of (state, event) -> (state, commands)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from hold_agent import machine
+from hold_agent.events import (
+    AssistantStartFailed,
+    CallAnswered,
+    CallDialed,
+    CommandSettled,
+    DialFailed,
+    DtmfRequested,
+    EndRequested,
+    Event,
+    HangupReceived,
+    HoldSignalled,
+    StartAssistant,
+    TranscriptHeard,
+    UnholdSignalled,
+)
+from hold_agent.session import MAX_TRANSCRIPT_LINES, CallPolicy, CallSession, CallState
+
+T0 = datetime(2026, 11, 21, 12, 0, 0, tzinfo=UTC)
+CALL = "v3:test-call"
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def new_session(state: CallState = CallState.DIALING, **fields: Any) -> CallSession:
+    base: dict[str, Any] = {
+        "session_id": "s1",
+        "call_control_id": CALL if state is not CallState.DIALING else None,
+        "to": "+15551234567",
+        "target_company": "Willow Creek Hotel",
+        "objective": "book a room for Friday",
+        "context": {"guest_name": "Alex Morgan", "party_size": 2},
+        "created_at": T0,
+        "updated_at": T0,
+        "state": state,
+    }
+    if state is CallState.IVR:
+        base.update(assistant="ivr", transcribing=True, answered_at=T0)
+    if state is CallState.HOLD:
+        base.update(transcribing=True, hold_started_at=T0, hold_count=1, answered_at=T0)
+    if state is CallState.REPRESENTATIVE:
+        base.update(assistant="representative", transcribing=True, representative_at=T0, answered_at=T0)
+    base.update(fields)
+    return CallSession(**base)
+
+
+def final(text: str, **kwargs: Any) -> TranscriptHeard:
+    return TranscriptHeard(text=text, is_final=True, **kwargs)
+
+
+def interim(text: str) -> TranscriptHeard:
+    return TranscriptHeard(text=text, is_final=False)
+
+
+S = CallState
+TABLE: list[tuple[str, CallState, dict[str, Any], Event, CallState, list[str], str | None]] = [
+    ("answer starts the IVR assistant and transcription", S.DIALING, {}, CallAnswered(call_control_id=CALL), S.IVR, ["ai_assistant_start", "transcription_start"], None),
+    ("answer without IVR transcription", S.DIALING, {"policy": CallPolicy(transcribe_during_ivr=False)}, CallAnswered(call_control_id=CALL), S.IVR, ["ai_assistant_start"], None),
+    ("dial failure ends the call", S.DIALING, {}, DialFailed(reason="HTTP 422"), S.ENDED, [], None),
+    ("busy line ends the call", S.DIALING, {}, HangupReceived(cause="user_busy", source="callee"), S.ENDED, [], None),
+    ("no keys before answer", S.DIALING, {}, DtmfRequested(digits="1"), S.DIALING, [], "not_applicable"),
+    ("keys in the IVR", S.IVR, {}, DtmfRequested(digits="1"), S.IVR, ["send_dtmf"], None),
+    ("bad keys are refused", S.IVR, {}, DtmfRequested(digits="1x"), S.IVR, [], "invalid_digits"),
+    ("hold tool stops the assistant", S.IVR, {}, HoldSignalled(source="tool", confidence=0.9), S.HOLD, ["ai_assistant_stop"], None),
+    ("hold starts transcription if it was off", S.IVR, {"transcribing": False}, HoldSignalled(source="call.hold"), S.HOLD, ["ai_assistant_stop", "transcription_start"], None),
+    ("an unsure hold report is not acted on", S.IVR, {}, HoldSignalled(source="tool", confidence=0.2), S.IVR, [], "low_confidence"),
+    ("hold language in the IVR means hold", S.IVR, {}, final("Please hold, your call is important to us."), S.HOLD, ["ai_assistant_stop"], None),
+    ("interim hold language decides nothing", S.IVR, {}, interim("please hold your call is important"), S.IVR, [], None),
+    ("a menu is not hold", S.IVR, {}, final("For reservations, press 1. For the front desk, press 2."), S.IVR, [], None),
+    ("unhold brings the representative assistant", S.HOLD, {}, UnholdSignalled(), S.REPRESENTATIVE, ["ai_assistant_start"], None),
+    ("a person's greeting ends hold", S.HOLD, {}, final("Thanks for holding, this is Sarah with reservations."), S.REPRESENTATIVE, ["ai_assistant_start"], None),
+    ("a hold announcement that thanks us is still hold", S.HOLD, {}, final("Thank you for holding. All of our representatives are still assisting other callers."), S.HOLD, [], None),
+    ("'thank you for holding' alone is not a person", S.HOLD, {}, final("Thank you for holding."), S.HOLD, [], None),
+    ("an interim greeting decides nothing", S.HOLD, {}, interim("hi this is sarah"), S.HOLD, [], None),
+    ("no keys on hold", S.HOLD, {}, DtmfRequested(digits="1"), S.HOLD, [], "not_applicable"),
+    ("unhold while on hold only", S.IVR, {}, UnholdSignalled(), S.IVR, [], "not_applicable"),
+    ("the representative assistant may press keys", S.REPRESENTATIVE, {}, DtmfRequested(digits="12345#"), S.REPRESENTATIVE, ["send_dtmf"], None),
+    ("put back on hold by the far end", S.REPRESENTATIVE, {}, HoldSignalled(source="call.hold"), S.HOLD, ["ai_assistant_stop"], None),
+    ("end-call with a person hangs up: completed", S.REPRESENTATIVE, {}, EndRequested(reason="booked"), S.ENDED, ["hangup"], None),
+    ("end-call in the IVR hangs up too", S.IVR, {}, EndRequested(reason="wrong number"), S.ENDED, ["hangup"], None),
+    ("the far end hangs up on hold", S.HOLD, {}, HangupReceived(cause="normal_clearing", source="callee"), S.ENDED, [], None),
+    ("ended: answer restarts nothing", S.ENDED, {}, CallAnswered(call_control_id=CALL), S.ENDED, [], "call_ended"),
+    ("ended: speech restarts nothing", S.ENDED, {}, final("Hi, this is Sarah."), S.ENDED, [], "call_ended"),
+    ("ended: hold restarts nothing", S.ENDED, {}, HoldSignalled(source="call.hold"), S.ENDED, [], "call_ended"),
+    ("ended: end-call again does nothing", S.ENDED, {}, EndRequested(), S.ENDED, [], "call_ended"),
+    ("ended: a second hangup is recorded only", S.ENDED, {}, HangupReceived(cause="normal_clearing"), S.ENDED, [], None),
+]
+
+
+@pytest.mark.parametrize(
+    ("start", "fields", "event", "expected_state", "expected_actions", "refusal"),
+    [row[1:] for row in TABLE],
+    ids=[row[0] for row in TABLE],
+)
+def test_transition_table(
+    start: CallState,
+    fields: dict[str, Any],
+    event: Event,
+    expected_state: CallState,
+    expected_actions: list[str],
+    refusal: str | None,
+) -> None:
+    session = new_session(start, **fields)
+    before = session.model_dump()
+    result = machine.step(session, event, at(30))
+    assert result.session.state is expected_state
+    assert [command.action for command in result.commands] == expected_actions
+    assert result.refusal == refusal
+    assert session.model_dump() == before, "step must not change the session it was given"
+
+
+def test_outcomes() -> None:
+    def outcome_of(state: CallState, event: Event) -> str | None:
+        return machine.step(new_session(state), event, at(1)).session.outcome
+
+    assert outcome_of(S.DIALING, DialFailed(reason="x")) == "dial_failed"
+    assert outcome_of(S.REPRESENTATIVE, EndRequested(reason="done")) == "completed"
+    assert outcome_of(S.IVR, EndRequested(reason="wrong number")) == "ended_by_agent"
+    assert outcome_of(S.HOLD, HangupReceived(cause="normal_clearing", source="callee")) == "hung_up_by_company"
+    assert outcome_of(S.DIALING, HangupReceived(cause="user_busy")) == "busy"
+    assert outcome_of(S.DIALING, HangupReceived(cause="call_rejected")) == "rejected"
+    assert outcome_of(S.DIALING, HangupReceived(cause="timeout")) == "no_answer"
+
+
+@pytest.mark.parametrize(
+    ("cause", "source", "state", "outcome"),
+    [
+        ("normal_clearing", "callee", S.REPRESENTATIVE, "hung_up_by_company"),
+        ("normal_clearing", "caller", S.REPRESENTATIVE, "completed"),
+        ("normal_clearing", "caller", S.IVR, "hung_up_by_agent"),
+        ("normal_clearing", None, S.IVR, "hung_up"),
+        ("no_answer", "callee", S.DIALING, "no_answer"),
+        ("not_found", None, S.DIALING, "invalid_number"),
+        ("time_limit", None, S.HOLD, "time_limit"),
+        ("originator_cancel", "caller", S.DIALING, "cancelled"),
+        ("unspecified", None, S.IVR, "failed"),
+        (None, None, S.IVR, "failed"),
+        ("something_new", None, S.IVR, "failed"),
+    ],
+)
+def test_hangup_outcome(cause: str | None, source: str | None, state: CallState, outcome: str) -> None:
+    assert machine.hangup_outcome(cause, source, state) == outcome
+
+
+def test_representative_assistant_gets_what_the_model_reads() -> None:
+    session = new_session(S.HOLD, hold_started_at=at(0))
+    session = machine.step(session, final("Thank you for holding, your call is important to us."), at(60)).session
+    result = machine.step(session, final("Hi, thanks for holding, this is Sarah with reservations."), at(312))
+    (start,) = result.commands
+    assert isinstance(start, StartAssistant) and start.role == "representative"
+    variables = start.dynamic_variables
+    assert variables["objective"] == "book a room for Friday"
+    assert variables["target_company"] == "Willow Creek Hotel"
+    assert variables["hold_seconds"] == 312
+    assert variables["guest_name"] == "Alex Morgan" and variables["party_size"] == 2
+    assert "Alex Morgan" in variables["approved_context"]
+    assert "this is Sarah" in variables["recent_transcript"]
+    roles = [role for role, _ in start.message_history]
+    assert roles[0] == "system" and "user" in roles
+    briefing = start.message_history[0][1]
+    assert "book a room for Friday" in briefing and "5.2 minutes" in briefing and "Alex Morgan" in briefing
+    # The hold announcement is not passed off as the representative's words.
+    assert all("important to us" not in content for _, content in start.message_history)
+    assert start.greeting and "book a room for Friday" in start.greeting
+    assert result.session.hold_seconds_total == pytest.approx(312)
+
+
+def test_hold_time_accumulates_across_a_second_hold() -> None:
+    session = new_session(S.IVR)
+    session = machine.step(session, HoldSignalled(source="call.hold", at=at(10)), at(10)).session
+    session = machine.step(session, UnholdSignalled(at=at(70)), at(70)).session
+    assert session.hold_seconds_total == pytest.approx(60)
+    session = machine.step(session, HoldSignalled(source="call.hold", at=at(100)), at(100)).session
+    assert session.hold_seconds(at(130)) == pytest.approx(90)
+    result = machine.step(session, UnholdSignalled(at=at(160)), at(160))
+    assert result.session.hold_seconds_total == pytest.approx(120)
+    assert result.session.hold_count == 2
+    (start,) = result.commands
+    assert isinstance(start, StartAssistant)
+    assert start.dynamic_variables["hold_seconds"] == 120
+    assert start.greeting == "Thanks, I'm still here."
+
+
+def test_hold_time_uses_telnyx_clock_not_arrival() -> None:
+    session = new_session(S.IVR)
+    # Both webhooks arrive late, together, at t=500; they happened at t=100 and t=400.
+    session = machine.step(session, HoldSignalled(source="call.hold", at=at(100)), at(500)).session
+    session = machine.step(session, UnholdSignalled(at=at(400)), at(500)).session
+    assert session.hold_seconds_total == pytest.approx(300)
+
+
+def test_late_webhook_does_not_move_the_call() -> None:
+    session = new_session(S.IVR)
+    session = machine.step(session, HoldSignalled(source="call.hold", at=at(100)), at(100)).session
+    # An unhold that happened before the hold arrives afterwards: stale news.
+    result = machine.step(session, UnholdSignalled(at=at(90)), at(101))
+    assert result.session.state is S.HOLD
+    assert result.commands == []
+    assert result.refusal == "late"
+    assert "late" in result.session.notes[-1].text
+
+
+def test_transcript_is_kept_in_telnyx_order_and_interims_are_not_stored() -> None:
+    session = new_session(S.HOLD)
+    session = machine.step(session, final("second", at=at(20)), at(21)).session
+    session = machine.step(session, final("first", at=at(10)), at(22)).session
+    session = machine.step(session, interim("never stored"), at(23)).session
+    assert [line.text for line in session.transcript] == ["first", "second"]
+
+
+def test_transcript_is_capped() -> None:
+    session = new_session(S.HOLD)
+    for index in range(MAX_TRANSCRIPT_LINES + 50):
+        session = machine.step(session, final(f"music {index}", at=at(index)), at(index)).session
+    assert len(session.transcript) == MAX_TRANSCRIPT_LINES
+    assert session.transcript[-1].text == f"music {MAX_TRANSCRIPT_LINES + 49}"
+
+
+def test_command_ids_are_unique_and_name_session_and_action() -> None:
+    session = new_session(S.DIALING)
+    ids: list[str] = []
+    for event in (
+        CallAnswered(call_control_id=CALL),
+        DtmfRequested(digits="1"),
+        HoldSignalled(source="call.hold"),
+        UnholdSignalled(),
+        EndRequested(reason="done"),
+    ):
+        result = machine.step(session, event, at(1))
+        session = result.session
+        ids += [command.command_id for command in result.commands]
+    assert len(ids) == len(set(ids)) == 6
+    assert all(command_id.startswith("s1-") for command_id in ids)
+    assert ids[0].endswith("ai_assistant_start") and ids[-1].endswith("hangup")
+    assert [record.command_id for record in session.commands] == ids
+
+
+def test_a_call_cancelled_before_dial_returns_is_hung_up_when_named() -> None:
+    session = new_session(S.DIALING, call_control_id=None)
+    ended = machine.step(session, EndRequested(reason="changed my mind"), at(1))
+    assert ended.session.state is S.ENDED and ended.commands == []
+    named = machine.step(ended.session, CallDialed(call_control_id=CALL), at(2))
+    assert [command.action for command in named.commands] == ["hangup"]
+    assert named.session.call_control_id == CALL
+    again = machine.step(named.session, CallDialed(call_control_id=CALL), at(3))
+    assert again.commands == []
+
+
+def test_failed_assistant_start_is_recorded_and_cleared() -> None:
+    session = new_session(S.DIALING)
+    result = machine.step(session, CallAnswered(call_control_id=CALL), at(1))
+    start_id = result.commands[0].command_id
+    failed = machine.step(result.session, CommandSettled(command_id=start_id, ok=False, detail="HTTP 422"), at(2))
+    record = failed.session.command(start_id)
+    assert record is not None and record.status == "failed" and record.result == "HTTP 422"
+    assert failed.session.assistant is None
+    assert "failed" in failed.session.notes[-1].text
+
+
+def test_start_failed_webhook_clears_the_assistant() -> None:
+    session = new_session(S.IVR)
+    result = machine.step(session, AssistantStartFailed(reason="invalid_request"), at(1))
+    assert result.session.assistant is None
+    assert "invalid_request" in result.session.notes[-1].text
+
+
+def test_history_records_every_transition_with_a_reason() -> None:
+    session = new_session(S.DIALING)
+    for event in (
+        CallAnswered(call_control_id=CALL),
+        HoldSignalled(source="hold-detected tool", reason="music"),
+        final("Hello, this is Dana in billing, how can I help you?"),
+        EndRequested(reason="done"),
+    ):
+        session = machine.step(session, event, at(1)).session
+    moves = [(t.from_state.value, t.to_state.value) for t in session.history]
+    assert moves == [("dialing", "ivr"), ("ivr", "hold"), ("hold", "representative"), ("representative", "ended")]
+    assert "music" in session.history[1].why and "Dana" in session.history[2].why
