@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from fake_company.willow_creek import build_router as fake_company_router
-from hold_agent.config import Settings
+from hold_agent.config import InsecureSettings, Settings
 from hold_agent.main import create_app
 from hold_agent.telnyx import CallControl
 
@@ -36,7 +36,11 @@ def load_settings() -> Settings:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
-    uvicorn.run(build_app(settings), host=settings.host, port=settings.port, log_level="info")
+    try:
+        app = build_app(settings)
+    except InsecureSettings as refusal:
+        sys.exit(f"hold-agent: {refusal}")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
 
 
 if __name__ == "__main__":

@@ -1,16 +1,25 @@
-"""A local stand-in for the Telnyx Call Control API, for tests and the simulator.
+"""A local stand-in for the Telnyx Call Control API, for tests, benchmarks and the simulator.
 
 It answers the way Telnyx does (shapes from TELNYX.md): `POST /v2/calls` returns a new
 call's ids; `POST /v2/calls/{id}/actions/{action}` returns `{"data": {"result": "ok"}}`
 (plus a `conversation_id` for `ai_assistant_start`); a wrong API key is a 401; an unknown
 call is a 404; a call that has hung up answers 422 "Call has already ended"; a repeated
-`command_id` on a call is accepted and ignored. Every request is recorded, in order.
+`command_id` on a call is accepted and ignored, as soon as it arrives. Every request is
+recorded, in order.
+
+`Faults` makes it as unreliable as the real one can be, deterministically per command: the
+first attempt of every command fails with a 500; the second attempt of every Nth command is
+refused with 429 and a Retry-After; every Mth command is answered, when it takes effect,
+only after a delay longer than the client's patience (so the client re-sends it and the
+stand-in must recognise the repeat); and every answer can be slow.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +37,16 @@ class RecordedCall:
     duplicate: bool = False
 
 
+@dataclass(frozen=True)
+class Faults:
+    fail_first_attempt: bool = False
+    rate_limit_every: int = 0
+    retry_after_seconds: int = 1
+    slow_every: int = 0
+    slow_seconds: float = 0.0
+    latency_seconds: float = 0.0
+
+
 @dataclass
 class StandInCall:
     call_control_id: str
@@ -37,11 +56,17 @@ class StandInCall:
 
 
 class TelnyxStandIn:
-    def __init__(self, api_key: str) -> None:
+    def __init__(self, api_key: str, faults: Faults | None = None) -> None:
         self.api_key = api_key
+        self.faults = faults or Faults()
         self.requests: list[RecordedCall] = []
         self.calls: dict[str, StandInCall] = {}
+        # How many times each command_id took effect (the goal: exactly once each).
+        self.applied: Counter[str] = Counter()
+        self.faults_injected: Counter[str] = Counter()
         self._dial_ids: dict[str, str] = {}
+        # command_id -> (its index among distinct commands, attempts so far)
+        self._attempts: dict[str, list[int]] = {}
         self.app = self._build()
 
     def hang_up(self, call_control_id: str) -> None:
@@ -66,6 +91,8 @@ class TelnyxStandIn:
             self.calls[call_control_id] = StandInCall(call_control_id, body)
             if isinstance(command_id, str):
                 self._dial_ids[command_id] = call_control_id
+                self.applied[command_id] += 1
+            await self._maybe_slow(command_id)
             return _data(
                 {
                     "call_control_id": call_control_id,
@@ -92,8 +119,10 @@ class TelnyxStandIn:
                 return _error(422, "Call has already ended")
             if isinstance(command_id, str):
                 call.command_ids.add(command_id)
+                self.applied[command_id] += 1
             if action == "hangup":
                 call.alive = False
+            await self._maybe_slow(command_id)
             if action == "ai_assistant_start":
                 return _data({"result": "ok", "conversation_id": str(uuid.uuid4())})
             return _data({"result": "ok"})
@@ -107,11 +136,40 @@ class TelnyxStandIn:
         except ValueError:
             body = raw.decode("utf-8", errors="replace")
         self.requests.append(RecordedCall(request.method, request.url.path, action, dict(request.headers), body))
+        if self.faults.latency_seconds:
+            await asyncio.sleep(self.faults.latency_seconds)
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
             return {}, _error(401, "Authentication failed")
         if not isinstance(body, dict):
             return {}, _error(422, "The request body must be a JSON object")
-        return body, None
+        return body, self._injected_fault(body)
+
+    def _injected_fault(self, body: dict[str, Any]) -> JSONResponse | None:
+        faults, command_id = self.faults, body.get("command_id")
+        if not isinstance(command_id, str):
+            return None
+        index, attempt = self._count_attempt(command_id)
+        if faults.fail_first_attempt and attempt == 1:
+            self.faults_injected["500 on first attempt"] += 1
+            return _error(500, "Internal server error (injected)")
+        if faults.rate_limit_every and index % faults.rate_limit_every == 0 and attempt == 2:
+            self.faults_injected["429"] += 1
+            response = _error(429, "Too many requests (injected)")
+            response.headers["Retry-After"] = str(faults.retry_after_seconds)
+            return response
+        return None
+
+    def _count_attempt(self, command_id: str) -> tuple[int, int]:
+        counts = self._attempts.setdefault(command_id, [len(self._attempts) + 1, 0])
+        counts[1] += 1
+        return counts[0], counts[1]
+
+    async def _maybe_slow(self, command_id: object) -> None:
+        faults = self.faults
+        index = self._attempts.get(command_id, [0])[0] if isinstance(command_id, str) else 0
+        if faults.slow_every and index and index % faults.slow_every == 0:
+            self.faults_injected["slow answer"] += 1
+            await asyncio.sleep(faults.slow_seconds)
 
 
 def _data(data: dict[str, Any]) -> JSONResponse:

@@ -38,12 +38,26 @@ def build_router(public_base_url: str | None = None) -> APIRouter:
     """Routes under /fake-company. Action URLs are absolute: PUBLIC_BASE_URL, else the request's."""
     router = APIRouter(prefix="/fake-company", tags=["fake company"])
 
+    # These pages read their own query and form fields (TeXML callers are lenient); declare
+    # them so the API docs and schema-driven fuzzing know them.
+    def texml_fields(method: str, *names: str) -> dict[str, object]:
+        def query(name: str) -> dict[str, object]:
+            return {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+
+        if method == "GET":
+            return {"parameters": [query("attempt"), *map(query, names)]}
+        form = {"type": "object", "properties": {name: {"type": "string"} for name in names}}
+        return {
+            "parameters": [query("attempt")],
+            "requestBody": {"required": False, "content": {"application/x-www-form-urlencoded": {"schema": form}}},
+        }
+
     def url(request: Request, path: str) -> str:
         base = public_base_url or str(request.base_url).rstrip("/")
         return f"{base}/fake-company/{path}"
 
-    @router.get("/texml", response_class=Response)
-    @router.post("/texml", response_class=Response)
+    @router.get("/texml", response_class=Response, openapi_extra=texml_fields("GET", "CallSid"))
+    @router.post("/texml", response_class=Response, openapi_extra=texml_fields("POST", "CallSid"))
     async def menu(request: Request) -> Response:
         attempt = _attempt(request)
         doc = TeXML()
@@ -54,8 +68,8 @@ def build_router(public_base_url: str | None = None) -> APIRouter:
         _retry_or_goodbye(doc, attempt, url(request, f"texml?attempt={attempt + 1}"), "We did not receive a selection.")
         return Response(doc.render(), media_type=XML)
 
-    @router.get("/menu", response_class=Response)
-    @router.post("/menu", response_class=Response)
+    @router.get("/menu", response_class=Response, openapi_extra=texml_fields("GET", "Digits"))
+    @router.post("/menu", response_class=Response, openapi_extra=texml_fields("POST", "Digits"))
     async def choice(request: Request) -> Response:
         attempt = _attempt(request)
         digits = await _form_value(request, "Digits")
@@ -73,8 +87,8 @@ def build_router(public_base_url: str | None = None) -> APIRouter:
             _retry_or_goodbye(doc, attempt, url(request, f"texml?attempt={attempt + 1}"), "Sorry, that is not a valid option.")
         return Response(doc.render(), media_type=XML)
 
-    @router.get("/reservations", response_class=Response)
-    @router.post("/reservations", response_class=Response)
+    @router.get("/reservations", response_class=Response, openapi_extra=texml_fields("GET", "SpeechResult"))
+    @router.post("/reservations", response_class=Response, openapi_extra=texml_fields("POST", "SpeechResult"))
     async def representative(request: Request) -> Response:
         said = await _form_value(request, "SpeechResult")
         doc = TeXML()
@@ -95,7 +109,7 @@ def _retry_or_goodbye(doc: TeXML, attempt: int, next_url: str, apology: str) -> 
 
 def _attempt(request: Request) -> int:
     raw = request.query_params.get("attempt", "1")
-    return max(1, min(MAX_MENU_ATTEMPTS, int(raw))) if raw.isdigit() and len(raw) < 4 else 1
+    return max(1, min(MAX_MENU_ATTEMPTS, int(raw))) if raw.isascii() and raw.isdigit() and len(raw) < 4 else 1
 
 
 async def _form_value(request: Request, name: str) -> str | None:

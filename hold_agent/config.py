@@ -9,13 +9,26 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from functools import cached_property
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .transcription import TranscriptionProfile, resolve_transcription
-from .validation import is_e164
+from .validation import phone_number_problem
+
+MIN_TOKEN_LENGTH = 16
+_ALLOWLIST_ENTRY = re.compile(r"\+[0-9]{1,15}")
+
+
+def _split(value: str) -> list[str]:
+    return [entry.strip() for entry in value.split(",") if entry.strip()]
+
+
+class InsecureSettings(RuntimeError):
+    """Real mode without the protections it needs. The message names each one."""
+
 
 # Variables a real call cannot do without, in the order the README lists them.
 REQUIRED_FOR_REAL_CALLS = (
@@ -55,6 +68,29 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
+    # Who may do what. Required in real mode unless ALLOW_INSECURE=true.
+    api_auth_token: SecretStr | None = None
+    tool_auth_token: SecretStr | None = None
+    allow_insecure: bool = False
+    # Comma-separated E.164 numbers or prefixes ("+1555,+442071838750"); empty allows any.
+    destination_allowlist: str | None = None
+
+    # Abuse and cost limits on POST /calls/outbound.
+    max_concurrent_calls: int = Field(default=10, ge=1)
+    max_calls_per_minute: int = Field(default=30, ge=1)
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+
+    # Command delivery to Telnyx (see retry.py).
+    command_attempt_timeout_seconds: float = Field(default=2.0, gt=0)
+    command_deadline_seconds: float = Field(default=30.0, gt=0)
+
+    # Watchdogs: a call stuck in a stage this long is hung up. 0 turns one off.
+    max_ivr_seconds: float = Field(default=600, ge=0)
+    max_hold_seconds: float = Field(default=3600, ge=0)
+    max_call_seconds: float = Field(default=7200, ge=0)
+    # Ended sessions are forgotten after this long (memory stays bounded).
+    session_retention_seconds: float = Field(default=3600, ge=0)
+
     @field_validator("public_base_url", "telnyx_api_base")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
@@ -68,9 +104,32 @@ class Settings(BaseSettings):
     @field_validator("telnyx_from_number")
     @classmethod
     def _e164(cls, value: str | None) -> str | None:
-        if value is not None and not is_e164(value.strip()):
-            raise ValueError("must be an E.164 number such as +15551234567")
-        return value.strip() if value else value
+        if value is None:
+            return None
+        problem = phone_number_problem(value.strip())
+        if problem:
+            raise ValueError(problem)
+        return value.strip()
+
+    @field_validator("api_auth_token", "tool_auth_token")
+    @classmethod
+    def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < MIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"must be at least {MIN_TOKEN_LENGTH} characters; make one with "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return value
+
+    @field_validator("destination_allowlist")
+    @classmethod
+    def _allowlist_entries(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        for entry in _split(value):
+            if not _ALLOWLIST_ENTRY.fullmatch(entry):
+                raise ValueError(f"{entry!r} is not an E.164 number or prefix such as +1555 or +15551234567")
+        return value
 
     @field_validator("telnyx_public_key")
     @classmethod
@@ -105,6 +164,24 @@ class Settings(BaseSettings):
     def webhook_url(self) -> str | None:
         return f"{self.public_base_url}/webhooks/telnyx" if self.public_base_url else None
 
+    @property
+    def allowed_destinations(self) -> tuple[str, ...]:
+        """Allowed numbers and prefixes; empty means every destination is allowed."""
+        return tuple(_split(self.destination_allowlist)) if self.destination_allowlist else ()
+
+    def insecure_reasons(self) -> list[str]:
+        """What real mode lacks to be safe to expose. Empty in dry-run."""
+        if self.telnyx_dry_run:
+            return []
+        reasons = []
+        if self.api_auth_token is None:
+            reasons.append("API_AUTH_TOKEN is not set: anyone could place calls and read sessions")
+        if self.telnyx_public_key is None:
+            reasons.append("TELNYX_PUBLIC_KEY is not set: anyone could post fake Telnyx webhooks")
+        if self.tool_auth_token is None:
+            reasons.append("TOOL_AUTH_TOKEN is not set: anyone could press keys or hang up calls")
+        return reasons
+
     def missing_for_real_calls(self) -> list[str]:
         """Names of the variables a real call needs but which are unset. Empty in dry-run."""
         if self.telnyx_dry_run:
@@ -124,4 +201,8 @@ class Settings(BaseSettings):
                 "TELNYX_PUBLIC_KEY is not set: webhook signatures are NOT verified, so anyone who "
                 "can reach /webhooks/telnyx can drive your calls."
             )
+        if self.allow_insecure:
+            notes.extend(f"ALLOW_INSECURE=true: {reason}." for reason in self.insecure_reasons())
+        if self.telnyx_dry_run and (self.api_auth_token is None or self.tool_auth_token is None):
+            notes.append("Dry-run: endpoints without a token configured are open, for local curl demos.")
         return notes

@@ -103,10 +103,17 @@ def score(text: str) -> tuple[dict[Verdict, int], dict[Verdict, list[str]]]:
     return totals, reasons
 
 
-def judge(text: str, state: CallState) -> Judgement:
-    """Classify one final utterance and say whether it should move a call in `state`."""
+def judge(text: str, state: CallState, person_seen: bool = False) -> Judgement:
+    """Classify one final utterance and say whether it should move a call in `state`.
+
+    `person_seen`: a representative already spoke with us on this call. If they put us on
+    hold, no queue plays announcements at us: anything said that is not hold or menu talk
+    is them coming back ("Okay, thanks for holding, I found a room").
+    """
     totals, reasons = score(text)
     ranked = sorted(totals.items(), key=lambda item: item[1], reverse=True)
+    if state is CallState.HOLD and person_seen and _sounds_like_return(text, totals):
+        return Judgement(Verdict.HUMAN, True, "the representative is back", _plain(totals))
     if not ranked or ranked[0][1] < THRESHOLD:
         return Judgement(Verdict.UNKNOWN, False, "no decisive phrase", _plain(totals))
     best, best_score = ranked[0]
@@ -117,6 +124,15 @@ def judge(text: str, state: CallState) -> Judgement:
         best is Verdict.HUMAN and state is CallState.HOLD
     )
     return Judgement(best, actionable, "; ".join(reasons[best]), _plain(totals))
+
+
+def _sounds_like_return(text: str, totals: dict[Verdict, int]) -> bool:
+    words = re.findall(r"[a-z']+", text.lower())
+    return (
+        len(words) >= 2
+        and totals.get(Verdict.HOLD, 0) < THRESHOLD
+        and not any(label in totals for label in (Verdict.IVR, Verdict.VOICEMAIL, Verdict.CLOSED))
+    )
 
 
 def _plain(totals: dict[Verdict, int]) -> dict[str, int]:

@@ -98,7 +98,23 @@ class ConversationEnded(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class AssistantStartFailed(Event):
+    """Telnyx `call.conversation.start_failed`. `stage` comes from the start's client_state."""
+
     reason: str | None = None
+    stage: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProcessingFailed(Event):
+    """Handling another event raised (a bug, or a foreign failure): record it on the call."""
+
+    what: str
+    error: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimeElapsed(Event):
+    """The watchdog's tick: the shell's clock says it is `now`; deadlines may have passed."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -50,10 +50,12 @@ from .events import (
     Hangup,
     HangupReceived,
     HoldSignalled,
+    ProcessingFailed,
     SendDtmf,
     StartAssistant,
     StartTranscription,
     StopAssistant,
+    TimeElapsed,
     TranscriptHeard,
     UnholdSignalled,
 )
@@ -63,6 +65,7 @@ from .session import (
     MAX_HISTORY,
     MAX_NOTES,
     MAX_TRANSCRIPT_LINES,
+    AssistantRole,
     CallSession,
     CallState,
     CommandRecord,
@@ -74,6 +77,8 @@ from .validation import DtmfRefused, normalize_dtmf
 
 # A hold-detected tool call below this confidence is noted, not acted on.
 MIN_HOLD_TOOL_CONFIDENCE = 0.5
+# An assistant that fails to start this many times in a row ends the call.
+MAX_ASSISTANT_START_FAILURES = 2
 # How much of what the representative said is handed to their assistant.
 REPRESENTATIVE_HISTORY_LINES = 12
 
@@ -164,10 +169,23 @@ def step(session: CallSession, event: Event, now: datetime) -> StepResult:
 
 def _on_dialed(ctx: _Step, event: CallDialed) -> None:
     _adopt_call_ids(ctx, event.call_control_id, event.call_leg_id, event.call_session_id)
-    if ctx.s.state is CallState.ENDED and ctx.s.hangup_cause is None and not _hangup_issued(ctx.s):
-        # We ended this call while Telnyx was still placing it: do not leave it ringing.
-        ctx.issue(Hangup, summary="cancelled before dial returned", reason="cancelled")
+    if ctx.s.state is CallState.ENDED:
+        _hang_up_orphan(ctx)
     ctx.reply("Dialing.")
+
+
+def _hang_up_orphan(ctx: _Step) -> None:
+    """Telnyx names a live call for a session we already ended (cancelled while the dial
+    was in flight, or a dial we gave up on that went through after all): hang it up once."""
+    ended_while_dialing = bool(ctx.s.history) and ctx.s.history[-1].from_state is CallState.DIALING
+    if (
+        ended_while_dialing
+        and ctx.s.hangup_cause is None
+        and not _hangup_issued(ctx.s)
+        and ctx.s.call_control_id is not None
+    ):
+        ctx.issue(Hangup, summary="the call exists but its session had already ended", reason="orphan")
+        ctx.note("hung up a call that Telnyx placed after its session had ended")
 
 
 def _on_dial_failed(ctx: _Step, event: DialFailed) -> None:
@@ -177,16 +195,23 @@ def _on_dial_failed(ctx: _Step, event: DialFailed) -> None:
 
 def _on_initiated(ctx: _Step, event: CallInitiated) -> None:
     _adopt_call_ids(ctx, event.call_control_id)
+    if ctx.s.state is CallState.ENDED:
+        _hang_up_orphan(ctx)
+        ctx.reply("The call has already ended.", "call_ended")
+        return
     ctx.note("Telnyx reports the call is ringing")
     ctx.reply("Ringing.")
 
 
 def _on_answered(ctx: _Step, event: CallAnswered) -> None:
     _adopt_call_ids(ctx, event.call_control_id)
+    if ctx.s.state is CallState.ENDED:
+        _hang_up_orphan(ctx)
+        ctx.ignore("call_ended", "the call has already ended", "The call has already ended.")
+        return
     ctx.s.answered_at = ctx.at
     ctx.move(CallState.IVR, "call answered")
-    ctx.issue(StartAssistant, summary="ivr assistant", role="ivr", dynamic_variables=_task_variables(ctx.s))
-    ctx.s.assistant = "ivr"
+    _start_assistant(ctx, "ivr")
     if ctx.s.policy.transcribe_during_ivr:
         _ensure_transcription(ctx)
     ctx.reply("Call answered; the IVR assistant is starting.")
@@ -240,7 +265,7 @@ def _on_transcript(ctx: _Step, event: TranscriptHeard) -> None:
     if not text:
         ctx.reply("Empty transcript.")
         return
-    judgement = detection.judge(text, ctx.s.state)
+    judgement = detection.judge(text, ctx.s.state, person_seen=ctx.s.representative_at is not None)
     _record_line(ctx, text, event.confidence, judgement.verdict)
     if not judgement.actionable:
         ctx.reply(f"Heard: {judgement.verdict.value}.")
@@ -260,9 +285,7 @@ def _on_transcript(ctx: _Step, event: TranscriptHeard) -> None:
 def _on_end_requested(ctx: _Step, event: EndRequested) -> None:
     outcome = "completed" if ctx.s.state is CallState.REPRESENTATIVE else "ended_by_agent"
     reason = event.reason or "end requested"
-    if ctx.s.call_control_id is not None:
-        ctx.issue(Hangup, summary=reason, reason=reason)
-    _end(ctx, outcome, f"end-call: {reason}")
+    _hang_up(ctx, outcome, f"end-call: {reason}")
     ctx.reply("Ending the call now. Goodbye.")
 
 
@@ -290,9 +313,13 @@ def _on_conversation_ended(ctx: _Step, event: ConversationEnded) -> None:
 
 
 def _on_assistant_start_failed(ctx: _Step, event: AssistantStartFailed) -> None:
-    ctx.note(f"the {ctx.s.assistant or 'AI'} assistant failed to start: {event.reason or 'no reason given'}")
-    ctx.s.assistant = None
-    ctx.reply("The assistant failed to start.")
+    if ctx.late:
+        ctx.ignore("late", "late start_failed from before the current state")
+        return
+    if event.stage is not None and event.stage != ctx.s.state.value:
+        ctx.ignore("stale", f"start_failed for an assistant of the {event.stage} stage; we are in {ctx.s.state.value}")
+        return
+    _assistant_failed(ctx, f"call.conversation.start_failed ({event.reason or 'no reason given'})")
 
 
 def _on_command_settled(ctx: _Step, event: CommandSettled) -> None:
@@ -304,18 +331,37 @@ def _on_command_settled(ctx: _Step, event: CommandSettled) -> None:
     record.result = event.detail or record.status
     record.attempts = event.attempts
     record.settled_at = ctx.now
+    ctx.reply(record.result)
     if event.skipped:
-        pass
-    elif event.ok:
+        return
+    if event.ok:
         if record.action == StartAssistant.action and event.conversation_id:
             ctx.s.conversation_id = event.conversation_id
-    else:
-        ctx.note(f"{record.action} failed after {event.attempts} attempt(s): {record.result}")
-        if record.action == StartAssistant.action:
-            ctx.s.assistant = None
-        elif record.action == StartTranscription.action:
-            ctx.s.transcribing = False
-    ctx.reply(record.result)
+        return
+    ctx.note(f"{record.action} failed after {event.attempts} attempt(s): {record.result}")
+    if event.call_gone:
+        if ctx.s.state is not CallState.ENDED:
+            _end(ctx, "disconnected", f"Telnyx says the call is gone ({record.result})")
+        return
+    if record.action == StartTranscription.action:
+        ctx.s.transcribing = False
+    elif record.action == StartAssistant.action and record.command_id == ctx.s.assistant_command_id:
+        _assistant_failed(ctx, f"{record.action} failed: {record.result}")
+
+
+def _on_processing_failed(ctx: _Step, event: ProcessingFailed) -> None:
+    ctx.note(f"processing {event.what} failed: {event.error}")
+    ctx.reply("Recorded.")
+
+
+def _on_time_elapsed(ctx: _Step, event: TimeElapsed) -> None:
+    expired = overdue(ctx.s, ctx.at)
+    if expired is None:
+        ctx.reply("Nothing is overdue.")
+        return
+    outcome, why = expired
+    _hang_up(ctx, outcome, why)
+    ctx.reply(f"Hung up: {why}.")
 
 
 # --- transitions --------------------------------------------------------------------------
@@ -340,17 +386,52 @@ def _enter_representative(ctx: _Step, why: str) -> None:
         ctx.issue(StopAssistant, summary=f"stop {ctx.s.assistant} assistant")
     ctx.move(CallState.REPRESENTATIVE, why)
     ctx.s.representative_at = ctx.at
-    greeting = "Thanks, I'm still here." if returning else (ctx.s.greeting or _default_greeting(ctx.s))
-    ctx.issue(
-        StartAssistant,
-        summary="representative assistant" + (" (returning from hold)" if returning else ""),
-        role="representative",
-        dynamic_variables=_representative_variables(ctx.s, ctx.at),
-        greeting=greeting,
-        message_history=_representative_history(ctx.s, ctx.at),
-    )
-    ctx.s.assistant = "representative"
+    _start_assistant(ctx, "representative", returning=returning)
     _ensure_transcription(ctx)
+
+
+def _start_assistant(ctx: _Step, role: AssistantRole, returning: bool = False, retry: bool = False) -> None:
+    if role == "ivr":
+        command = ctx.issue(StartAssistant, summary="ivr assistant", role="ivr", dynamic_variables=_task_variables(ctx.s))
+    else:
+        greeting = "Thanks, I'm still here." if returning else (ctx.s.greeting or _default_greeting(ctx.s))
+        command = ctx.issue(
+            StartAssistant,
+            summary="representative assistant" + (" (returning from hold)" if returning else ""),
+            role="representative",
+            dynamic_variables=_representative_variables(ctx.s, ctx.at),
+            greeting=greeting,
+            message_history=_representative_history(ctx.s, ctx.at),
+        )
+    if retry:
+        ctx.s.commands[-1].summary += " (retry)"
+    else:
+        ctx.s.assistant_failures = 0
+    ctx.s.assistant = role
+    ctx.s.assistant_command_id = command.command_id
+
+
+def _assistant_failed(ctx: _Step, why: str) -> None:
+    """A start of the current assistant failed: try once more, then give the call up."""
+    role = ctx.s.assistant
+    ctx.s.assistant = None
+    if role is None:
+        ctx.note(f"{why}; no assistant was expected to be running")
+        return
+    ctx.s.assistant_failures += 1
+    if ctx.s.assistant_failures < MAX_ASSISTANT_START_FAILURES:
+        ctx.note(f"the {role} assistant failed to start ({why}); retrying once")
+        _start_assistant(ctx, role, returning=role == "representative" and ctx.s.hold_count > 1, retry=True)
+        ctx.reply("The assistant failed to start; retrying.")
+        return
+    _hang_up(ctx, "assistant_failed", f"the {role} assistant failed to start twice ({why})")
+    ctx.reply("The assistant failed to start again; hanging up.")
+
+
+def _hang_up(ctx: _Step, outcome: str, why: str) -> None:
+    if ctx.s.call_control_id is not None:
+        ctx.issue(Hangup, summary=why, reason=outcome)
+    _end(ctx, outcome, why)
 
 
 def _end(ctx: _Step, outcome: str, why: str) -> None:
@@ -389,6 +470,24 @@ HANGUP_OUTCOMES = {
     "originator_cancel": "cancelled",
     "unspecified": "failed",
 }
+
+
+def overdue(session: CallSession, now: datetime) -> tuple[str, str] | None:
+    """(outcome, why) when a watchdog of this call has run out at `now`, else None."""
+    policy = session.policy
+
+    def passed(since: datetime | None, limit: float) -> bool:
+        return bool(limit) and since is not None and (now - since).total_seconds() >= limit
+
+    if session.state is CallState.IVR and passed(session.answered_at, policy.max_ivr_seconds):
+        return "ivr_timeout", f"still in the phone menu after {policy.max_ivr_seconds:g} s"
+    if session.state is CallState.HOLD and policy.max_hold_seconds and (
+        session.hold_seconds(now) >= policy.max_hold_seconds
+    ):
+        return "hold_timeout", f"on hold for {policy.max_hold_seconds:g} s in all"
+    if session.is_active and passed(session.created_at, policy.max_call_seconds):
+        return "call_timeout", f"the call has lasted {policy.max_call_seconds:g} s"
+    return None
 
 
 def hangup_outcome(cause: str | None, source: str | None, state: CallState) -> str:
@@ -502,8 +601,8 @@ ALL_STATES = frozenset(CallState)
 TRANSITIONS: dict[type[Event], tuple[Callable[[_Step, Any], None], frozenset[CallState]]] = {
     CallDialed: (_on_dialed, ALL_STATES),
     DialFailed: (_on_dial_failed, frozenset({CallState.DIALING})),
-    CallInitiated: (_on_initiated, frozenset({CallState.DIALING})),
-    CallAnswered: (_on_answered, frozenset({CallState.DIALING})),
+    CallInitiated: (_on_initiated, frozenset({CallState.DIALING, CallState.ENDED})),
+    CallAnswered: (_on_answered, frozenset({CallState.DIALING, CallState.ENDED})),
     DtmfRequested: (_on_dtmf, frozenset({CallState.IVR, CallState.REPRESENTATIVE})),
     HoldSignalled: (_on_hold_signalled, frozenset({CallState.IVR, CallState.HOLD, CallState.REPRESENTATIVE})),
     UnholdSignalled: (_on_unhold, frozenset({CallState.HOLD})),
@@ -513,5 +612,7 @@ TRANSITIONS: dict[type[Event], tuple[Callable[[_Step, Any], None], frozenset[Cal
     ConversationCreated: (_on_conversation_created, ACTIVE_STATES),
     ConversationEnded: (_on_conversation_ended, ALL_STATES),
     AssistantStartFailed: (_on_assistant_start_failed, ACTIVE_STATES),
+    TimeElapsed: (_on_time_elapsed, ACTIVE_STATES),
+    ProcessingFailed: (_on_processing_failed, ALL_STATES),
     CommandSettled: (_on_command_settled, ALL_STATES),
 }

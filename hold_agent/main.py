@@ -7,6 +7,7 @@ Call Control implementation runs (real or dry-run) is decided here, once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,9 +18,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .config import Settings
+from .config import InsecureSettings, Settings
 from .dry_run import DryRunCallControl
 from .errors import ApiError
+from .limits import RequestGuard
+from .retry import Retrier
 from .routes import router
 from .service import CallService, Clock, utc_now
 from .telnyx import CallControl, HttpCallControl
@@ -38,15 +41,26 @@ def create_app(
     settings: Settings | None = None,
     call_control: CallControl | None = None,
     clock: Clock | None = None,
+    watchdog_interval: float | None = 1.0,
+    retrier: Retrier | None = None,
 ) -> FastAPI:
+    """`watchdog_interval=None` leaves the watchdog to the caller (`service.check_timers()`)."""
     settings = settings or Settings()
-    service = CallService(settings, call_control or build_call_control(settings), clock=clock or utc_now)
+    refuse_if_insecure(settings)
+    service = CallService(
+        settings, call_control or build_call_control(settings), clock=clock or utc_now, retrier=retrier
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         announce(settings)
-        yield
-        await service.aclose()
+        watchdog = asyncio.create_task(service.run_watchdog(watchdog_interval)) if watchdog_interval else None
+        try:
+            yield
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+            await service.aclose()
 
     app = FastAPI(
         title="hold-agent",
@@ -57,7 +71,18 @@ def create_app(
     app.state.service = service
     app.include_router(router)
     install_error_handlers(app)
+    app.add_middleware(RequestGuard, max_bytes=settings.max_body_bytes)
     return app
+
+
+def refuse_if_insecure(settings: Settings) -> None:
+    reasons = settings.insecure_reasons()
+    if reasons and not settings.allow_insecure:
+        raise InsecureSettings(
+            "Refusing to start in real mode (TELNYX_DRY_RUN=false) without its protections:\n"
+            + "".join(f"  - {reason}\n" for reason in reasons)
+            + "Set them (see .env.example), or set ALLOW_INSECURE=true to run anyway (never in production)."
+        )
 
 
 def announce(settings: Settings) -> None:
@@ -68,18 +93,37 @@ def announce(settings: Settings) -> None:
     if missing:
         log.error("Real calls are disabled: missing %s. POST /calls/outbound will answer 503.", ", ".join(missing))
     for warning in settings.warnings():
-        if "NOT verified" in warning:
+        if "NOT verified" in warning or "ALLOW_INSECURE" in warning:
             log.warning("!!! %s", warning)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, error: ApiError) -> JSONResponse:
-        return JSONResponse(error.body(), status_code=error.status)
+        return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        content_type = request.headers.get("content-type", "")
+        if request.method in ("POST", "PUT", "PATCH") and "json" not in content_type.lower():
+            return JSONResponse(
+                {
+                    "ok": False,
+                    "error": "unsupported_media_type",
+                    "message": "Send the body as JSON with the header Content-Type: application/json.",
+                },
+                status_code=415,
+            )
         return validation_response(error.errors())
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        # A bug: say so plainly, without internals; the log has the traceback.
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            {"ok": False, "error": "internal_error", "message": "Something went wrong on our side; it has been logged."},
+            status_code=500,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:

@@ -2,8 +2,10 @@
 
 The service hands a call's commands to `submit` while it still holds that call's lock, so
 the queue order is the order the state machine issued them. A worker per call (started on
-demand, gone when its queue is empty) sends them; the result of each is reported back to
-the service (`on_settled`) and to whoever waits on the delivery's future.
+demand, gone when its queue is empty) sends them, each through the `Retrier` (identical
+body, same `command_id`, until delivered, refused for good, or out of time); the result of
+each is reported back to the service (`on_settled`) and to whoever waits on the delivery's
+future. Calls do not wait for each other: one call's retries never delay another's commands.
 
 Nothing raised while sending escapes a worker: it becomes a failed settlement.
 """
@@ -17,7 +19,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .telnyx import CallControl, CallControlError
+from .retry import Retrier
+from .telnyx import CallControl
 
 log = logging.getLogger("hold_agent.outbox")
 
@@ -47,8 +50,11 @@ ShouldSend = Callable[[Delivery], str | None]
 
 
 class Outbox:
-    def __init__(self, call_control: CallControl, on_settled: OnSettled, skip_reason: ShouldSend) -> None:
+    def __init__(
+        self, call_control: CallControl, retrier: Retrier, on_settled: OnSettled, skip_reason: ShouldSend
+    ) -> None:
         self._call_control = call_control
+        self._retrier = retrier
         self._on_settled = on_settled
         # Asked just before sending: a reason not to send (the call ended meanwhile), or None.
         self._skip_reason = skip_reason
@@ -62,6 +68,10 @@ class Outbox:
                 self._workers[delivery.session_id] = asyncio.create_task(
                     self._work(delivery.session_id), name=f"outbox-{delivery.session_id}"
                 )
+
+    def busy(self, session_id: str) -> bool:
+        """Is anything queued or in flight for this call?"""
+        return session_id in self._workers or bool(self._queues.get(session_id))
 
     def pending(self) -> int:
         return sum(len(queue) for queue in self._queues.values()) + len(self._workers)
@@ -101,11 +111,20 @@ class Outbox:
             return Settlement(ok=False, detail=f"not sent: {reason}", skipped=True)
         if delivery.call_control_id is None:
             return Settlement(ok=False, detail="not sent: the call has no call_control_id yet")
+        call_control_id = delivery.call_control_id
+
+        async def send() -> dict[str, Any]:
+            return await self._call_control.action(call_control_id, delivery.action, delivery.body)
+
         try:
-            data = await self._call_control.action(delivery.call_control_id, delivery.action, delivery.body)
-        except CallControlError as error:
-            return Settlement(ok=False, detail=error.summary(), attempts=1, call_gone=error.call_gone)
+            attempted = await self._retrier.run(send)
         except Exception as error:  # a bug or a foreign failure: record it, keep going
             log.exception("sending %s failed unexpectedly", delivery.command_id)
             return Settlement(ok=False, detail=f"internal error: {type(error).__name__}", attempts=1)
-        return Settlement(ok=True, detail=str(data.get("result") or "ok"), attempts=1, data=data)
+        if attempted.error is not None:
+            error = attempted.error
+            if not error.call_gone:
+                log.warning("%s failed after %d attempt(s): %s", delivery.command_id, attempted.attempts, error.summary())
+            return Settlement(ok=False, detail=error.summary(), attempts=attempted.attempts, call_gone=error.call_gone)
+        data = attempted.value or {}
+        return Settlement(ok=True, detail=str(data.get("result") or "ok"), attempts=attempted.attempts, data=data)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Annotated, Any
 
+import pydantic_core
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
+from .auth import require_api_token, require_tool_auth
 from .errors import ApiError, BadRequest, Unauthorized, Unprocessable
 from .schemas import (
     CallCreated,
@@ -25,7 +26,7 @@ from .schemas import (
 )
 from .service import CallService, ToolOutcome
 from .signing import SignatureError, verify
-from .webhooks import WebhookRejected, parse_webhook
+from .webhooks import HANDLED_EVENT_TYPES, WebhookRejected, parse_webhook
 
 log = logging.getLogger("hold_agent.routes")
 
@@ -38,12 +39,14 @@ Service = Annotated[CallService, Depends(get_service)]
 CallIdHeader = Annotated[str | None, Header(alias="x-telnyx-call-control-id", max_length=200)]
 
 router = APIRouter()
+workflow = APIRouter(dependencies=[Depends(require_api_token)])
+tools = APIRouter(prefix="/tools", tags=["tools"], dependencies=[Depends(require_tool_auth)])
 
 
 # --- workflow API -------------------------------------------------------------------------
 
 
-@router.post("/calls/outbound", status_code=201, response_model=CallCreated, tags=["calls"])
+@workflow.post("/calls/outbound", status_code=201, response_model=CallCreated, tags=["calls"])
 async def place_call(body: OutboundCallRequest, service: Service) -> CallCreated:
     """Dial `to` and work towards `objective`. Returns at once; follow the session to watch."""
     session = await service.start_call(body)
@@ -58,7 +61,7 @@ async def place_call(body: OutboundCallRequest, service: Service) -> CallCreated
     )
 
 
-@router.get("/sessions", response_model=SessionList, tags=["sessions"])
+@workflow.get("/sessions", response_model=SessionList, tags=["sessions"])
 async def list_sessions(service: Service, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> SessionList:
     """Sessions, newest first."""
     now = service.clock()
@@ -66,7 +69,7 @@ async def list_sessions(service: Service, limit: Annotated[int, Query(ge=1, le=5
     return SessionList(count=len(views), sessions=views)
 
 
-@router.get("/sessions/{session_id}", response_model=SessionView, tags=["sessions"])
+@workflow.get("/sessions/{session_id}", response_model=SessionView, tags=["sessions"])
 async def get_session(session_id: str, service: Service) -> SessionView:
     return session_view(service.get_session(session_id), service.clock())
 
@@ -79,6 +82,9 @@ async def health(service: Service) -> Health:
         status="misconfigured" if missing else "ok",
         mode="dry_run" if settings.telnyx_dry_run else "live",
         signature_verification=settings.public_key_bytes is not None,
+        api_auth="required" if settings.api_auth_token else "open",
+        tool_auth="required" if settings.tool_auth_token else "open",
+        insecure=bool(settings.insecure_reasons()),
         missing=missing,
         warnings=settings.warnings(),
         active_calls=service.store.active_count(),
@@ -89,7 +95,52 @@ async def health(service: Service) -> Health:
 # --- Telnyx webhooks ----------------------------------------------------------------------
 
 
-@router.post("/webhooks/telnyx", tags=["telnyx"])
+# The webhook route reads its raw body itself (the signature covers the exact bytes), so its
+# shape is declared here for the docs and for schema-driven fuzzing.
+WEBHOOK_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["data"],
+    "properties": {
+        "data": {
+            "type": "object",
+            "required": ["event_type"],
+            "properties": {
+                "event_type": {"type": "string", "enum": [*sorted(HANDLED_EVENT_TYPES), "call.bridged"]},
+                "id": {"type": "string"},
+                "occurred_at": {"type": "string", "format": "date-time"},
+                "payload": {
+                    "type": "object",
+                    "properties": {
+                        "call_control_id": {"type": "string"},
+                        "client_state": {"type": "string"},
+                        "transcript": {"type": "string"},
+                        "transcription_data": {
+                            "type": "object",
+                            "properties": {
+                                "transcript": {"type": "string"},
+                                "is_final": {"type": "boolean"},
+                                "confidence": {"type": "number"},
+                                "transcription_track": {"type": "string", "enum": ["inbound", "outbound"]},
+                            },
+                        },
+                        "hangup_cause": {"type": "string"},
+                        "hangup_source": {"type": "string"},
+                        "reason": {"type": "string"},
+                        "conversation_id": {"type": "string"},
+                    },
+                },
+            },
+        },
+        "meta": {"type": "object"},
+    },
+}
+
+
+@router.post(
+    "/webhooks/telnyx",
+    tags=["telnyx"],
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": WEBHOOK_SCHEMA}}}},
+)
 async def telnyx_webhook(request: Request, service: Service) -> JSONResponse:
     """Every Call Control event for our calls. Answered 2xx unless the request is unusable."""
     raw = await request.body()
@@ -100,8 +151,9 @@ async def telnyx_webhook(request: Request, service: Service) -> JSONResponse:
         except SignatureError as error:
             raise Unauthorized(f"Webhook signature rejected: {error}.", code="invalid_signature") from None
     try:
-        document: Any = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
+        # Strict on purpose: no lone surrogates, NaN or runaway nesting get into a session.
+        document: Any = pydantic_core.from_json(raw, allow_inf_nan=False)
+    except ValueError:
         raise BadRequest("The body is not valid JSON.", code="invalid_json") from None
     try:
         parsed = parse_webhook(document)
@@ -142,19 +194,23 @@ def _reply(outcome: ToolOutcome) -> JSONResponse:
     return JSONResponse(reply.model_dump(mode="json"), status_code=outcome.status)
 
 
-@router.post("/tools/send-dtmf", response_model=ToolReply, tags=["tools"])
+@tools.post("/send-dtmf", response_model=ToolReply)
 async def send_dtmf(body: SendDtmfRequest, service: Service, header: CallIdHeader = None) -> JSONResponse:
     """Press keys on the call's keypad (IVR assistant, and the representative assistant)."""
-    return _reply(await service.send_dtmf(_call_id(body, header), str(body.digits), body.reason))
+    return _reply(await service.send_dtmf(_call_id(body, header), body.digits, body.reason))
 
 
-@router.post("/tools/hold-detected", response_model=ToolReply, tags=["tools"])
+@tools.post("/hold-detected", response_model=ToolReply)
 async def hold_detected(body: HoldDetectedRequest, service: Service, header: CallIdHeader = None) -> JSONResponse:
     """The IVR assistant reports hold: it is stopped and the call is monitored by transcription."""
     return _reply(await service.hold_detected(_call_id(body, header), body.reason, body.confidence))
 
 
-@router.post("/tools/end-call", response_model=ToolReply, tags=["tools"])
+@tools.post("/end-call", response_model=ToolReply)
 async def end_call(body: EndCallRequest, service: Service, header: CallIdHeader = None) -> JSONResponse:
     """The task is done (or cannot be done): hang up and record the outcome."""
     return _reply(await service.end_call(_call_id(body, header), body.reason))
+
+
+router.include_router(workflow)
+router.include_router(tools)

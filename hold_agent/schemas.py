@@ -9,11 +9,12 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from .session import CallSession, CallState, CommandRecord, ContextValue, Note, TranscriptLine, Transition
-from .validation import is_e164
+from .validation import phone_number_problem
 
 MAX_CONTEXT_FIELDS = 30
 MAX_CONTEXT_VALUE_CHARS = 500
 _CONTEXT_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+_KEYPAD_KEYS = re.compile(r"[0-9A-D*#]+")
 # Names our own dynamic variables use; a context field may not shadow them.
 RESERVED_CONTEXT_KEYS = frozenset(
     {"objective", "target_company", "approved_context", "hold_seconds", "hold_minutes", "recent_transcript"}
@@ -37,12 +38,24 @@ class OutboundCallRequest(BaseModel):
     greeting: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = Field(
         default=None, description="What the representative assistant says first (a default is used otherwise)."
     )
+    allowed_digits: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)] | None = Field(
+        default=None,
+        description="The only keys the assistants may press on this call, e.g. \"0123456789#\" (default: any).",
+    )
+
+    @field_validator("allowed_digits")
+    @classmethod
+    def _keypad_keys(cls, value: str | None) -> str | None:
+        if value is not None and not _KEYPAD_KEYS.fullmatch(value):
+            raise ValueError("may only list keypad keys: 0-9, *, # and A-D")
+        return value
 
     @field_validator("to")
     @classmethod
     def _to_is_e164(cls, value: str) -> str:
-        if not is_e164(value):
-            raise ValueError("must be an E.164 phone number: a plus sign, country code and number, e.g. +15551234567")
+        problem = phone_number_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("context")
@@ -81,21 +94,23 @@ class ToolRequest(BaseModel):
 
 
 class SendDtmfRequest(ToolRequest):
-    digits: Annotated[str, StringConstraints(max_length=200)] | int = Field(
-        description="Keys to press: 0-9, *, #, A-D; w or W for a pause."
+    digits: Annotated[str, StringConstraints(max_length=200)] = Field(
+        description="Keys to press: 0-9, *, #, A-D; w or W for a pause. A whole number is taken as its digits."
     )
     reason: ShortText = ""
 
-    @field_validator("digits")
+    @field_validator("digits", mode="before")
     @classmethod
-    def _digits_as_text(cls, value: str | int) -> str:
-        # Models sometimes send 1 for "1"; a keypad does not care.
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value  # type: ignore[return-value]
+    def _digits_as_text(cls, value: object) -> object:
+        # Models sometimes send 1 for "1"; a keypad does not care. true or -5 are not keys.
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return str(value)
+        return value
 
 
 class HoldDetectedRequest(ToolRequest):
     reason: ShortText = ""
-    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0, allow_inf_nan=False)
 
 
 class EndCallRequest(ToolRequest):
@@ -151,6 +166,10 @@ class Health(BaseModel):
     status: str
     mode: str
     signature_verification: bool
+    api_auth: str
+    tool_auth: str
+    # Real mode running without its protections (ALLOW_INSECURE=true).
+    insecure: bool
     missing: list[str]
     warnings: list[str]
     active_calls: int

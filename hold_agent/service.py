@@ -10,14 +10,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from . import machine
 from .config import Settings
-from .errors import BadGateway, BadRequest, Conflict, NotFound, ServiceUnavailable
+from .errors import (
+    ApiError,
+    BadGateway,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    TooManyRequests,
+)
 from .events import (
     CallDialed,
     Command,
@@ -28,12 +38,16 @@ from .events import (
     Event,
     Hangup,
     HoldSignalled,
+    ProcessingFailed,
+    TimeElapsed,
 )
+from .limits import SlidingWindow
 from .outbox import Delivery, Outbox, Settlement
+from .retry import Retrier, RetryPolicy
 from .schemas import OutboundCallRequest
 from .session import CallPolicy, CallSession, CallState
 from .store import SessionStore
-from .telnyx import CallControl, CallControlError
+from .telnyx import CallControl
 from .telnyx_bodies import action_body, dial_body
 from .webhooks import ParsedWebhook
 
@@ -43,6 +57,8 @@ Clock = Callable[[], datetime]
 
 # How long a tool request waits for its own command to reach Telnyx before answering.
 TOOL_WAIT_SECONDS = 8.0
+# What a 429 for too many concurrent calls suggests: calls end on their own schedule.
+CONCURRENCY_RETRY_AFTER_SECONDS = 30
 
 
 def utc_now() -> datetime:
@@ -51,7 +67,7 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class WebhookOutcome:
-    status: str  # "processed", "duplicate" or "ignored"
+    status: str  # "processed", "duplicate", "ignored" or "error"
     reason: str
     session_id: str | None = None
     state: CallState | None = None
@@ -79,12 +95,20 @@ class CallService:
         call_control: CallControl,
         store: SessionStore | None = None,
         clock: Clock = utc_now,
+        retrier: Retrier | None = None,
     ) -> None:
         self.settings = settings
         self.call_control = call_control
         self.store = store or SessionStore()
         self.clock = clock
-        self.outbox = Outbox(call_control, self._record_settlement, self._skip_reason)
+        self.retrier = retrier or Retrier(
+            RetryPolicy(
+                attempt_timeout=settings.command_attempt_timeout_seconds,
+                deadline=settings.command_deadline_seconds,
+            )
+        )
+        self.outbox = Outbox(call_control, self.retrier, self._record_settlement, self._skip_reason)
+        self.dials_per_minute = SlidingWindow(settings.max_calls_per_minute)
 
     # --- placing a call -------------------------------------------------------------------
 
@@ -96,7 +120,9 @@ class CallService:
                 code="not_configured",
                 missing=missing,
             )
+        self._check_destination(request.to)
         now = self.clock()
+        self._check_rate(now)
         session = CallSession(
             session_id=uuid.uuid4().hex,
             to=request.to,
@@ -104,16 +130,28 @@ class CallService:
             objective=request.objective,
             context=request.context,
             greeting=request.greeting,
-            policy=CallPolicy(transcribe_during_ivr=self.settings.start_transcription_during_ivr),
+            policy=CallPolicy(
+                transcribe_during_ivr=self.settings.start_transcription_during_ivr,
+                allowed_digits=request.allowed_digits,
+                max_ivr_seconds=self.settings.max_ivr_seconds,
+                max_hold_seconds=self.settings.max_hold_seconds,
+                max_call_seconds=self.settings.max_call_seconds,
+            ),
             created_at=now,
             updated_at=now,
         )
+        # Checked and recorded with no await in between, so concurrent requests cannot both
+        # slip under a limit.
         self.store.save(session)
-        try:
-            dialed = await self.call_control.dial(dial_body(self.settings, session.session_id, request.to))
-        except CallControlError as error:
-            await self._apply(session.session_id, DialFailed(reason=error.summary()))
-            raise BadGateway(f"Telnyx refused the call: {error.summary()}", code="dial_failed") from None
+        self.dials_per_minute.record(now.timestamp())
+        body = dial_body(self.settings, session.session_id, request.to, time_limit=self.settings.max_call_seconds)
+        # Re-sending a dial is safe: Telnyx ignores a dial whose command_id it has seen.
+        attempted = await self.retrier.run(lambda: self.call_control.dial(body))
+        if attempted.error is not None or attempted.value is None:
+            summary = attempted.error.summary() if attempted.error else "no answer"
+            await self._apply(session.session_id, DialFailed(reason=summary))
+            raise BadGateway(f"The call could not be placed: {summary}", code="dial_failed") from None
+        dialed = attempted.value
         await self._apply(
             session.session_id,
             CallDialed(
@@ -124,6 +162,56 @@ class CallService:
         )
         return self.store.get(session.session_id) or session
 
+    def _check_destination(self, to: str) -> None:
+        allowed = self.settings.allowed_destinations
+        if allowed and not any(to.startswith(entry) for entry in allowed):
+            raise Forbidden(
+                "That destination is not on DESTINATION_ALLOWLIST, so it will not be dialled.",
+                code="destination_not_allowed",
+            )
+
+    def _check_rate(self, now: datetime) -> None:
+        if self.store.active_count() >= self.settings.max_concurrent_calls:
+            raise TooManyRequests(
+                f"{self.settings.max_concurrent_calls} calls are already active (MAX_CONCURRENT_CALLS).",
+                code="too_many_active_calls",
+                headers={"Retry-After": str(CONCURRENCY_RETRY_AFTER_SECONDS)},
+            )
+        wait = self.dials_per_minute.wait_before_next(now.timestamp())
+        if wait > 0:
+            raise TooManyRequests(
+                f"More than {self.settings.max_calls_per_minute} calls in a minute (MAX_CALLS_PER_MINUTE).",
+                code="too_many_calls_per_minute",
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            )
+
+    # --- watchdogs and housekeeping ---------------------------------------------------------
+
+    async def check_timers(self) -> int:
+        """Hang up calls whose watchdog ran out; forget ended sessions past retention.
+        Returns how many calls were hung up."""
+        now = self.clock()
+        expired = 0
+        for session in self.store.active():
+            if machine.overdue(session, now) is not None:
+                applied = await self._apply(session.session_id, TimeElapsed())
+                if applied is not None and applied[0].session.state is CallState.ENDED:
+                    expired += 1
+                    log.warning("call %s hung up by watchdog: %s", session.session_id, applied[0].session.outcome)
+        retention = timedelta(seconds=self.settings.session_retention_seconds)
+        for session_id in self.store.ended_before(now - retention):
+            if not self.outbox.busy(session_id):
+                self.store.remove(session_id)
+        return expired
+
+    async def run_watchdog(self, interval: float = 1.0) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.check_timers()
+            except Exception:  # the watchdog must outlive any one bad session
+                log.exception("watchdog pass failed")
+
     # --- webhooks -------------------------------------------------------------------------
 
     async def handle_webhook(self, parsed: ParsedWebhook) -> WebhookOutcome:
@@ -132,7 +220,17 @@ class CallService:
         session = self._session_for_webhook(parsed)
         if session is None:
             return WebhookOutcome("ignored", "unknown call: no session has this call_control_id")
-        applied = await self._apply(session.session_id, parsed.event, event_id=parsed.event_id)
+        try:
+            applied = await self._apply(session.session_id, parsed.event, event_id=parsed.event_id)
+        except ApiError:
+            raise
+        except Exception as error:
+            # Never a 5xx to Telnyx (it would retry the same failure): log it, note it on the call.
+            log.exception("processing %s for call %s failed", parsed.event_type, session.session_id)
+            await self._apply(
+                session.session_id, ProcessingFailed(what=parsed.event_type, error=type(error).__name__)
+            )
+            return WebhookOutcome("error", "processing failed; recorded on the session", session.session_id)
         if applied is None:
             current = self.store.get(session.session_id)
             return WebhookOutcome(

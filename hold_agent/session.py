@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 MAX_TRANSCRIPT_LINES = 200
 MAX_NOTES = 200
 MAX_HISTORY = 100
 MAX_COMMANDS = 200
 
-ContextValue = str | int | float | bool
+# Approved context values. Floats must be finite: NaN and Infinity are not JSON.
+ContextValue = Annotated[str, StringConstraints(max_length=2000)] | int | Annotated[float, Field(allow_inf_nan=False)] | bool
 
 
 class CallState(StrEnum):
@@ -80,6 +81,10 @@ class CallPolicy(BaseModel):
     transcribe_during_ivr: bool = True
     # Keys this call may press; None means any key Telnyx accepts.
     allowed_digits: str | None = None
+    # Watchdogs, in seconds; 0 turns one off.
+    max_ivr_seconds: float = 0
+    max_hold_seconds: float = 0
+    max_call_seconds: float = 0
 
 
 class CallSession(BaseModel):
@@ -110,7 +115,11 @@ class CallSession(BaseModel):
     hold_seconds_total: float = 0.0
     hold_count: int = 0
 
+    # The assistant we last started (or are starting), and that start's command id.
     assistant: AssistantRole | None = None
+    assistant_command_id: str | None = None
+    # Failed starts of the current assistant; one is retried, the second ends the call.
+    assistant_failures: int = 0
     conversation_id: str | None = None
     transcribing: bool = False
     # Telnyx-clock time of the webhook that caused the current state. A webhook that

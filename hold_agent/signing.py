@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import time
 from collections.abc import Mapping
 
@@ -18,6 +19,7 @@ SIGNATURE_HEADER = "telnyx-signature-ed25519"
 TIMESTAMP_HEADER = "telnyx-timestamp"
 # The official SDK refuses a timestamp further than this from now, either way.
 TOLERANCE_SECONDS = 300
+_UNIX_TIME = re.compile(r"[0-9]{1,12}")
 
 
 class SignatureError(Exception):
@@ -35,10 +37,9 @@ def verify(
     timestamp = headers.get(TIMESTAMP_HEADER)
     if not signature_b64 or not timestamp:
         raise SignatureError(f"missing {SIGNATURE_HEADER} or {TIMESTAMP_HEADER} header")
-    try:
-        sent_at = int(timestamp.strip())
-    except ValueError:
-        raise SignatureError(f"{TIMESTAMP_HEADER} is not a Unix time") from None
+    if not _UNIX_TIME.fullmatch(timestamp.strip()):
+        raise SignatureError(f"{TIMESTAMP_HEADER} is not a Unix time")
+    sent_at = int(timestamp.strip())
     current = time.time() if now is None else now
     if abs(current - sent_at) > tolerance:
         raise SignatureError(f"{TIMESTAMP_HEADER} is more than {tolerance} s from now")

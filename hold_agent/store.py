@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from datetime import datetime
 from itertools import islice
 
 from .session import CallSession
@@ -43,6 +44,8 @@ class SessionStore:
         self._sessions: dict[str, CallSession] = {}
         self._by_call: dict[str, str] = {}
         self._active: set[str] = set()
+        # Ended sessions in the order they ended, with when: eviction reads from the front.
+        self._ended: dict[str, datetime] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._seen: dict[str, _SeenIds] = {}
 
@@ -57,6 +60,8 @@ class SessionStore:
             self._active.add(session.session_id)
         else:
             self._active.discard(session.session_id)
+            if session.session_id not in self._ended:
+                self._ended[session.session_id] = session.ended_at or session.updated_at
 
     def get(self, session_id: str) -> CallSession | None:
         return self._sessions.get(session_id)
@@ -91,10 +96,20 @@ class SessionStore:
             seen = self._seen[session_id] = _SeenIds(MAX_SEEN_EVENT_IDS)
         seen.add(event_id)
 
+    def ended_before(self, cutoff: datetime) -> list[str]:
+        """Ids of sessions that ended before `cutoff`, oldest first."""
+        expired = []
+        for session_id, ended_at in self._ended.items():
+            if ended_at >= cutoff:
+                break
+            expired.append(session_id)
+        return expired
+
     def remove(self, session_id: str) -> None:
         session = self._sessions.pop(session_id, None)
         if session is not None and session.call_control_id is not None:
             self._by_call.pop(session.call_control_id, None)
         self._active.discard(session_id)
+        self._ended.pop(session_id, None)
         self._locks.pop(session_id, None)
         self._seen.pop(session_id, None)

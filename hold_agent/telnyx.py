@@ -150,8 +150,8 @@ def parse_retry_after(headers: httpx.Headers, now: float | None = None) -> float
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():
+        return float(min(int(value), 86_400))
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

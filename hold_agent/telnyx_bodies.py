@@ -46,7 +46,11 @@ def decode_client_state(value: object) -> dict[str, Any] | None:
     return decoded if isinstance(decoded, dict) else None
 
 
-def dial_body(settings: Settings, session_id: str, to: str) -> dict[str, Any]:
+# Telnyx's own ceiling on a call's length (time_limit_secs).
+MAX_TIME_LIMIT_SECS = 14_400
+
+
+def dial_body(settings: Settings, session_id: str, to: str, time_limit: float = 0) -> dict[str, Any]:
     body: dict[str, Any] = {
         "connection_id": settings.telnyx_connection_id or "dry-run-connection",
         "from": settings.telnyx_from_number or "+15550000000",
@@ -57,6 +61,10 @@ def dial_body(settings: Settings, session_id: str, to: str) -> dict[str, Any]:
     if settings.webhook_url:
         body["webhook_url"] = settings.webhook_url
         body["webhook_url_method"] = "POST"
+    if time_limit:
+        # A backstop for our own watchdog: Telnyx ends the call a minute after it should
+        # have, even if this service is down by then.
+        body["time_limit_secs"] = min(MAX_TIME_LIMIT_SECS, int(time_limit) + 60)
     return body
 
 

@@ -40,6 +40,14 @@ BARE_LANGUAGE_DEFAULTS: dict[str, str] = {
     "nl": "nl-BE",
 }
 
+# Google and Telnyx engines take bare language codes (Telnyx schema).
+GOOGLE_LANGUAGES = frozenset(
+    ["af", "sq", "am", "ar", "hy", "az", "eu", "bn", "bs", "bg", "my", "ca", "yue", "zh", "hr", "cs", "da", "nl", "en", "et", "fil", "fi", "fr", "gl", "ka", "de", "el", "gu", "iw", "hi", "hu", "is", "id", "it", "ja", "jv", "kn", "kk", "km", "ko", "lo", "lv", "lt", "mk", "ms", "ml", "mr", "mn", "ne", "no", "fa", "pl", "pt", "pa", "ro", "ru", "rw", "sr", "si", "sk", "sl", "ss", "st", "es", "su", "sw", "sv", "ta", "te", "th", "tn", "tr", "ts", "uk", "ur", "uz", "ve", "vi", "xh", "zu"]
+)
+TELNYX_LANGUAGES = frozenset(
+    ["en", "zh", "de", "es", "ru", "ko", "fr", "ja", "pt", "tr", "pl", "ca", "nl", "ar", "sv", "it", "id", "hi", "fi", "vi", "he", "uk", "el", "ms", "cs", "ro", "da", "hu", "ta", "no", "th", "ur", "hr", "bg", "lt", "la", "mi", "ml", "cy", "sk", "te", "fa", "lv", "bn", "sr", "az", "sl", "kn", "et", "mk", "br", "eu", "is", "hy", "ne", "mn", "bs", "kk", "sq", "sw", "gl", "mr", "pa", "si", "km", "sn", "yo", "so", "af", "oc", "ka", "be", "tg", "sd", "gu", "am", "yi", "lo", "uz", "fo", "ht", "ps", "tk", "nn", "mt", "sa", "lb", "my", "bo", "tl", "mg", "as", "tt", "haw", "ln", "ha", "ba", "jw", "su", "auto_detect"]
+)
+
 TELNYX_MODELS = frozenset({"openai/whisper-tiny", "openai/whisper-large-v3-turbo"})
 GOOGLE_MODELS = frozenset(
     {"latest_long", "latest_short", "command_and_search", "phone_call", "video", "default",
@@ -116,7 +124,7 @@ def _google(model: str, language: str) -> TranscriptionProfile:
             )
         config["model"] = model
     if language:
-        config["language"] = language
+        config["language"] = _bare_language(language, GOOGLE_LANGUAGES, "Google")
     return TranscriptionProfile(engine="Google", config=config)
 
 
@@ -129,5 +137,15 @@ def _telnyx(model: str, language: str) -> TranscriptionProfile:
             )
         config["transcription_model"] = model
     if language:
-        config["language"] = language.split("-")[0].lower()
+        config["language"] = _bare_language(language, TELNYX_LANGUAGES, "the Telnyx engine")
     return TranscriptionProfile(engine="Telnyx", config=config)
+
+
+def _bare_language(language: str, accepted: frozenset[str], engine: str) -> str:
+    """These engines want "en", not "en-US": drop a region, then check the list."""
+    bare = language if language in accepted else language.split("-")[0].lower()
+    if bare not in accepted:
+        raise TranscriptionSettingsError(
+            f"TRANSCRIPTION_LANGUAGE={language!r} is not a language {engine} accepts; use one of {sorted(accepted)}."
+        )
+    return bare

@@ -14,6 +14,7 @@ reason, and is answered 200 so Telnyx does not retry it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -115,8 +116,10 @@ def _transcription(payload: dict[str, Any], call_control_id: str, at: datetime |
     if not isinstance(is_final, bool):
         raise WebhookRejected("`is_final` must be true or false")
     confidence = data.get("confidence")
-    if confidence is not None and (isinstance(confidence, bool) or not isinstance(confidence, int | float)):
-        raise WebhookRejected("`confidence` must be a number")
+    if confidence is not None and (
+        isinstance(confidence, bool) or not isinstance(confidence, int | float) or not math.isfinite(confidence)
+    ):
+        raise WebhookRejected("`confidence` must be a finite number")
     if data.get("transcription_track") == "outbound":
         return None, "outbound track: our own side of the call"
     return (
@@ -151,7 +154,10 @@ def _conversation_ended(payload: dict[str, Any], call_control_id: str, at: datet
 
 
 def _start_failed(payload: dict[str, Any], call_control_id: str, at: datetime | None) -> _Built:
-    return AssistantStartFailed(reason=_optional_str(payload.get("reason"), "reason"), at=at), None
+    # Telnyx echoes the start command's client_state: it names the stage that start was for.
+    state = decode_client_state(payload.get("client_state")) or {}
+    stage = state.get("stage") if isinstance(state.get("stage"), str) else None
+    return AssistantStartFailed(reason=_optional_str(payload.get("reason"), "reason"), stage=stage, at=at), None
 
 
 _BUILDERS = {

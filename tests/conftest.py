@@ -14,6 +14,7 @@ import pytest
 from hold_agent.config import Settings
 from hold_agent.dry_run import DryRunCallControl
 from hold_agent.main import create_app
+from hold_agent.retry import Retrier
 from hold_agent.service import CallService
 from hold_agent.telnyx import CallControl
 
@@ -60,6 +61,19 @@ class FakeClock:
 
 def make_settings(**overrides: Any) -> Settings:
     return Settings(_env_file=None, **overrides)  # type: ignore[call-arg]
+
+
+# Every Telnyx value real mode needs (the security settings are left to each test).
+REAL_MODE: dict[str, Any] = {
+    "telnyx_dry_run": False,
+    "telnyx_api_key": "KEY123",
+    "telnyx_api_base": "https://api.telnyx.test/v2",
+    "telnyx_connection_id": "conn-1",
+    "telnyx_from_number": "+15550001111",
+    "telnyx_ivr_assistant_id": "assistant-ivr",
+    "telnyx_representative_assistant_id": "assistant-rep",
+    "public_base_url": "https://agent.example.com",
+}
 
 
 @dataclass
@@ -117,10 +131,12 @@ class Harness:
         await self.service.outbox.drain()
 
 
-async def open_harness(settings: Settings, call_control: CallControl | None = None) -> tuple[Harness, Any]:
+async def open_harness(
+    settings: Settings, call_control: CallControl | None = None, retrier: Retrier | None = None
+) -> tuple[Harness, Any]:
     clock = FakeClock()
     telnyx = call_control or DryRunCallControl()
-    app = create_app(settings, telnyx, clock=clock)
+    app = create_app(settings, telnyx, clock=clock, watchdog_interval=None, retrier=retrier)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
     return Harness(client, app.state.service, telnyx, clock), app
 

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -64,9 +65,11 @@ class AppProcess:
         self.output = ""
 
     def __enter__(self) -> AppProcess:
+        # Run from an empty directory so a developer's .env never leaks into a test.
+        self._workdir = tempfile.TemporaryDirectory()
         self._process = subprocess.Popen(
-            [sys.executable, "app.py"],
-            cwd=REPO,
+            [sys.executable, str(REPO / "app.py")],
+            cwd=self._workdir.name,
             env=self._env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -95,3 +98,4 @@ class AppProcess:
             self._process.kill()
             out, _ = self._process.communicate()
         self.output = out or ""
+        self._workdir.cleanup()

@@ -375,7 +375,7 @@ async def test_dial_rejected_by_telnyx_is_a_502_and_ends_the_session() -> None:
 
 
 async def test_real_mode_without_settings_is_503_naming_them() -> None:
-    h, _ = await open_harness(make_settings(telnyx_dry_run=False, telnyx_api_key="k"))
+    h, _ = await open_harness(make_settings(telnyx_dry_run=False, telnyx_api_key="k", allow_insecure=True))
     async with h.client:
         response = await h.client.post("/calls/outbound", json=DEMO_CALL)
         assert response.status_code == 503
@@ -392,6 +392,7 @@ async def test_real_mode_without_settings_is_503_naming_them() -> None:
         assert health["status"] == "misconfigured" and health["mode"] == "live"
         assert health["missing"] == body["missing"]
         assert any("NOT verified" in warning for warning in health["warnings"])
+        assert health["insecure"] is True and health["api_auth"] == "open"
     await h.service.aclose()
 
 
@@ -503,3 +504,35 @@ async def test_validation_errors_name_the_field(harness: Harness) -> None:
     assert "E.164" in body["message"]
     nested = await harness.client.post("/calls/outbound", json={**DEMO_CALL, "context": {"a": {"b": 1}}})
     assert nested.json()["details"][0]["field"].startswith("context")
+
+
+async def test_a_bug_while_processing_a_webhook_is_200_and_noted(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hold_agent import machine
+    from hold_agent.events import CallAnswered
+
+    real_step = machine.step
+
+    def broken_step(session: Any, event: Any, now: Any) -> Any:
+        if isinstance(event, CallAnswered):
+            raise RuntimeError("a bug")
+        return real_step(session, event, now)
+
+    monkeypatch.setattr(machine, "step", broken_step)
+    created = await harness.place_call()
+    response = await harness.webhook("call.answered", created["call_control_id"])
+    assert response.status_code == 200 and response.json()["status"] == "error"
+    session = await harness.session(created["session_id"])
+    assert session["notes"][-1]["text"] == "processing call.answered failed: RuntimeError"
+
+
+async def test_dial_carries_a_time_limit_backstop() -> None:
+    h, _ = await open_harness(make_settings(max_call_seconds=600))
+    async with h.client:
+        await h.place_call()
+        assert h.telnyx.sent("dial")[0].body["time_limit_secs"] == 660
+    await h.service.aclose()
+    h, _ = await open_harness(make_settings(max_call_seconds=0))
+    async with h.client:
+        await h.place_call()
+        assert "time_limit_secs" not in h.telnyx.sent("dial")[0].body
+    await h.service.aclose()

@@ -20,6 +20,7 @@ from hold_agent.events import (
     HangupReceived,
     HoldSignalled,
     StartAssistant,
+    TimeElapsed,
     TranscriptHeard,
     UnholdSignalled,
 )
@@ -257,22 +258,81 @@ def test_a_call_cancelled_before_dial_returns_is_hung_up_when_named() -> None:
     assert again.commands == []
 
 
-def test_failed_assistant_start_is_recorded_and_cleared() -> None:
+def test_failed_assistant_start_is_retried_once_then_the_call_is_given_up() -> None:
     session = new_session(S.DIALING)
     result = machine.step(session, CallAnswered(call_control_id=CALL), at(1))
-    start_id = result.commands[0].command_id
-    failed = machine.step(result.session, CommandSettled(command_id=start_id, ok=False, detail="HTTP 422"), at(2))
-    record = failed.session.command(start_id)
+    first_id = result.commands[0].command_id
+    retried = machine.step(result.session, CommandSettled(command_id=first_id, ok=False, detail="HTTP 422"), at(2))
+    record = retried.session.command(first_id)
     assert record is not None and record.status == "failed" and record.result == "HTTP 422"
-    assert failed.session.assistant is None
-    assert "failed" in failed.session.notes[-1].text
+    (retry,) = retried.commands
+    assert isinstance(retry, StartAssistant) and retry.role == "ivr" and retry.command_id != first_id
+    assert retried.session.state is S.IVR and retried.session.assistant == "ivr"
+    given_up = machine.step(retried.session, CommandSettled(command_id=retry.command_id, ok=False, detail="HTTP 422"), at(3))
+    assert [c.action for c in given_up.commands] == ["hangup"]
+    assert given_up.session.state is S.ENDED and given_up.session.outcome == "assistant_failed"
 
 
-def test_start_failed_webhook_clears_the_assistant() -> None:
-    session = new_session(S.IVR)
-    result = machine.step(session, AssistantStartFailed(reason="invalid_request"), at(1))
-    assert result.session.assistant is None
-    assert "invalid_request" in result.session.notes[-1].text
+def test_start_failed_webhook_retries_then_hangs_up() -> None:
+    session = new_session(S.IVR, assistant_command_id="s1-1-ai_assistant_start")
+    once = machine.step(session, AssistantStartFailed(reason="service_error", stage="ivr"), at(1))
+    assert [c.action for c in once.commands] == ["ai_assistant_start"]
+    assert "retrying" in once.session.notes[-1].text and "service_error" in once.session.notes[-1].text
+    twice = machine.step(once.session, AssistantStartFailed(reason="service_error", stage="ivr"), at(2))
+    assert [c.action for c in twice.commands] == ["hangup"]
+    assert twice.session.outcome == "assistant_failed"
+
+
+def test_start_failed_for_an_earlier_stage_is_stale() -> None:
+    session = new_session(S.REPRESENTATIVE)
+    result = machine.step(session, AssistantStartFailed(reason="invalid_request", stage="ivr"), at(1))
+    assert result.commands == [] and result.refusal == "stale"
+    assert result.session.state is S.REPRESENTATIVE
+
+
+def test_a_representative_start_failure_is_retried_with_the_task() -> None:
+    session = new_session(S.HOLD)
+    picked_up = machine.step(session, UnholdSignalled(at=at(60)), at(60))
+    failed = machine.step(picked_up.session, AssistantStartFailed(reason="service_error", stage="representative"), at(61))
+    (retry,) = failed.commands
+    assert isinstance(retry, StartAssistant) and retry.role == "representative"
+    assert retry.dynamic_variables["objective"] == "book a room for Friday" and retry.greeting
+
+
+def test_a_command_on_a_vanished_call_ends_the_session() -> None:
+    session = new_session(S.DIALING)
+    result = machine.step(session, CallAnswered(call_control_id=CALL), at(1))
+    gone = machine.step(
+        result.session, CommandSettled(command_id=result.commands[1].command_id, ok=False, detail="HTTP 422: Call has already ended", call_gone=True), at(2)
+    )
+    assert gone.session.state is S.ENDED and gone.session.outcome == "disconnected"
+    assert gone.commands == []
+
+
+@pytest.mark.parametrize(
+    ("state", "seconds", "outcome"),
+    [(S.IVR, 600, "ivr_timeout"), (S.HOLD, 3600, "hold_timeout"), (S.REPRESENTATIVE, 7200, "call_timeout"), (S.DIALING, 7200, "call_timeout")],
+)
+def test_watchdogs(state: CallState, seconds: float, outcome: str) -> None:
+    policy = CallPolicy(max_ivr_seconds=600, max_hold_seconds=3600, max_call_seconds=7200)
+    session = new_session(state, policy=policy, call_control_id=CALL)
+    before = machine.step(session, TimeElapsed(), at(seconds - 1))
+    assert before.session.state is state and before.commands == []
+    after = machine.step(session, TimeElapsed(), at(seconds))
+    assert after.session.state is S.ENDED and after.session.outcome == outcome
+    assert [c.action for c in after.commands] == ["hangup"]
+
+
+def test_hold_watchdog_counts_every_hold_of_the_call() -> None:
+    policy = CallPolicy(max_hold_seconds=100)
+    session = new_session(S.HOLD, policy=policy, hold_seconds_total=80, hold_started_at=at(0))
+    assert machine.overdue(session, at(19)) is None
+    assert machine.overdue(session, at(20)) == ("hold_timeout", "on hold for 100 s in all")
+
+
+def test_watchdogs_can_be_off() -> None:
+    session = new_session(S.HOLD, policy=CallPolicy())
+    assert machine.overdue(session, at(10**7)) is None
 
 
 def test_history_records_every_transition_with_a_reason() -> None:
@@ -287,3 +347,40 @@ def test_history_records_every_transition_with_a_reason() -> None:
     moves = [(t.from_state.value, t.to_state.value) for t in session.history]
     assert moves == [("dialing", "ivr"), ("ivr", "hold"), ("hold", "representative"), ("representative", "ended")]
     assert "music" in session.history[1].why and "Dana" in session.history[2].why
+
+
+def test_a_call_placed_after_its_dial_failed_is_hung_up() -> None:
+    """The dial timed out on our side but Telnyx placed the call anyway."""
+    session = new_session(S.DIALING, call_control_id=None)
+    failed = machine.step(session, DialFailed(reason="no answer within 2 s"), at(1)).session
+    answered = machine.step(failed, CallAnswered(call_control_id=CALL), at(5))
+    assert [c.action for c in answered.commands] == ["hangup"]
+    assert answered.session.state is S.ENDED and answered.session.outcome == "dial_failed"
+    again = machine.step(answered.session, CallAnswered(call_control_id=CALL), at(6))
+    assert again.commands == []
+
+
+def test_a_late_start_failure_does_not_touch_the_current_assistant() -> None:
+    session = new_session(S.IVR)
+    session = machine.step(session, HoldSignalled(source="call.hold", at=at(100)), at(100)).session
+    session = machine.step(session, UnholdSignalled(at=at(200)), at(200)).session
+    late = machine.step(session, AssistantStartFailed(reason="service_error", at=at(50)), at(201))
+    assert late.refusal == "late" and late.session.assistant == "representative"
+    put_back = machine.step(late.session, final("Can you please hold while I check availability?", at=at(210)), at(210))
+    assert [c.action for c in put_back.commands] == ["ai_assistant_stop"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Okay, thanks for holding. I found a room for Friday.", "Thanks for waiting, I have that booked.", "Alright, I'm back."],
+)
+def test_the_representative_coming_back_from_their_own_hold(text: str) -> None:
+    session = new_session(S.HOLD)
+    session = machine.step(session, UnholdSignalled(at=at(60)), at(60)).session
+    session = machine.step(session, final("Let me put you on hold for a moment.", at=at(90)), at(90)).session
+    assert session.state is S.HOLD
+    back = machine.step(session, final(text, at=at(150)), at(150))
+    assert back.session.state is S.REPRESENTATIVE
+    (start,) = back.commands
+    assert isinstance(start, StartAssistant) and start.greeting == "Thanks, I'm still here."
+    assert any("put you on hold" in content for _, content in start.message_history)

@@ -8,9 +8,12 @@ from typing import Any
 import pytest
 
 from hold_agent.outbox import Delivery, Outbox, Settlement
+from hold_agent.retry import Retrier, RetryPolicy
 from hold_agent.telnyx import CallControlError, DialResult
 
 pytestmark = pytest.mark.anyio
+
+RETRIER = Retrier(RetryPolicy(deadline=1.0))
 
 
 class Recorder:
@@ -49,7 +52,7 @@ async def test_order_per_call_and_one_at_a_time() -> None:
     async def on_settled(d: Delivery, s: Settlement) -> None:
         settled.append((d.command_id, s.ok))
 
-    outbox = Outbox(recorder, on_settled, lambda d: None)
+    outbox = Outbox(recorder, RETRIER, on_settled, lambda d: None)
     outbox.submit([delivery("a", "x", "a1"), delivery("b", "x", "b1"), delivery("a", "x", "a2")])
     outbox.submit([delivery("a", "x", "a3")])
     await outbox.drain()
@@ -68,7 +71,7 @@ async def test_failures_settle_and_the_queue_goes_on() -> None:
         if d.command_id == "report-fails":
             raise RuntimeError("recording failed")
 
-    outbox = Outbox(recorder, on_settled, lambda d: "call ended" if d.command_id == "skip" else None)
+    outbox = Outbox(recorder, RETRIER, on_settled, lambda d: "call ended" if d.command_id == "skip" else None)
     items = [
         delivery("a", "boom", "bug"),
         delivery("a", "refused", "gone"),

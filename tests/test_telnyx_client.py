@@ -14,22 +14,13 @@ from hold_agent.events import Hangup, SendDtmf, StartAssistant, StartTranscripti
 from hold_agent.session import CallState
 from hold_agent.telnyx import CallControlError, HttpCallControl, parse_retry_after
 from hold_agent.telnyx_bodies import action_body, decode_client_state, dial_body
-from tests.conftest import make_settings
+from tests.conftest import REAL_MODE, make_settings
 
 pytestmark = pytest.mark.anyio
 
-API = "https://api.telnyx.test/v2"
+API = REAL_MODE["telnyx_api_base"]
 CALL = "v3:abc-123"
-SETTINGS = make_settings(
-    telnyx_dry_run=False,
-    telnyx_api_key="KEY123",
-    telnyx_api_base=API,
-    telnyx_connection_id="conn-1",
-    telnyx_from_number="+15550001111",
-    telnyx_ivr_assistant_id="assistant-ivr",
-    telnyx_representative_assistant_id="assistant-rep",
-    public_base_url="https://agent.example.com",
-)
+SETTINGS = make_settings(**REAL_MODE)
 
 
 @pytest.fixture

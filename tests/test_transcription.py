@@ -40,6 +40,8 @@ def test_deepgram_models_and_languages(model: str, language: str, expected: str)
         ("Deepgram", "nova-3", "bg", "TRANSCRIPTION_LANGUAGE"),
         ("Telnyx", "whisper-huge", "en", "TRANSCRIPTION_MODEL"),
         ("Google", "banana", "en", "TRANSCRIPTION_MODEL"),
+        ("Google", "latest_long", "klingon", "TRANSCRIPTION_LANGUAGE"),
+        ("Telnyx", "openai/whisper-tiny", "xx-YY", "TRANSCRIPTION_LANGUAGE"),
     ],
 )
 def test_unusable_settings_name_the_setting(engine: str, model: str, language: str, named: str) -> None:
@@ -51,10 +53,27 @@ def test_other_engines() -> None:
     assert resolve_transcription("Google", "nova-2", "en-US").config == {
         "transcription_engine": "Google",
         "interim_results": True,
-        "language": "en-US",
+        "language": "en",
     }
     assert resolve_transcription("Telnyx", "openai/whisper-tiny", "en-US").config == {
         "transcription_engine": "Telnyx",
         "transcription_model": "openai/whisper-tiny",
         "language": "en",
     }
+
+
+@pytest.mark.parametrize(
+    ("engine", "model", "language"),
+    [
+        ("Deepgram", "nova-2", "en"),
+        ("Deepgram", "nova-3", "en-GB"),
+        ("Google", "nova-2", "en-US"),
+        ("Google", "phone_call", "de"),
+        ("Telnyx", "openai/whisper-large-v3-turbo", "fr-FR"),
+    ],
+)
+def test_every_supported_profile_conforms_to_the_sdk(engine: str, model: str, language: str) -> None:
+    from tests.sdk_conformance import PARAMS_BY_ACTION, check
+
+    body = {**resolve_transcription(engine, model, language).body(), "command_id": "x", "client_state": "e30="}
+    assert check(body, PARAMS_BY_ACTION["transcription_start"]) == []

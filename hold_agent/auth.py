@@ -1,0 +1,63 @@
+"""Who may call what.
+
+- Workflow endpoints (`/calls/outbound`, `/sessions*`): `Authorization: Bearer API_AUTH_TOKEN`
+  when that is set. Sessions hold the approved personal context.
+- Assistant tools (`/tools/*`): `Authorization: Bearer TOOL_AUTH_TOKEN` (a header configured
+  on the assistant's webhook tool), or a valid Telnyx signature, when the token is set.
+- Webhooks: the Telnyx signature (see routes.py), when TELNYX_PUBLIC_KEY is set.
+
+Secrets are compared in constant time and never logged.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import Request
+from pydantic import SecretStr
+
+from .config import Settings
+from .errors import Unauthorized
+from .signing import SignatureError, verify
+
+
+def bearer_matches(authorization: str | None, token: SecretStr) -> bool:
+    if not authorization:
+        return False
+    scheme, _, presented = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(presented.strip().encode(), token.get_secret_value().strip().encode())
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.service.settings
+
+
+async def require_api_token(request: Request) -> None:
+    token = _settings(request).api_auth_token
+    if token is not None and not bearer_matches(request.headers.get("authorization"), token):
+        raise Unauthorized(
+            "This endpoint needs Authorization: Bearer <API_AUTH_TOKEN>.",
+            code="unauthorized",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+async def require_tool_auth(request: Request) -> None:
+    settings = _settings(request)
+    token = settings.tool_auth_token
+    if token is None or bearer_matches(request.headers.get("authorization"), token):
+        return
+    public_key = settings.public_key_bytes
+    if public_key is not None and request.headers.get("telnyx-signature-ed25519"):
+        try:
+            verify(await request.body(), request.headers, public_key)
+            return
+        except SignatureError:
+            pass
+    raise Unauthorized(
+        "I'm not allowed to do that: the tool request is not authenticated.",
+        code="unauthorized",
+        headers={"WWW-Authenticate": "Bearer"},
+    )

@@ -1,0 +1,100 @@
+"""Limits that keep one client from exhausting or confusing the service: calls per minute,
+and what a request body may be (size, and well-formed JSON)."""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+
+import pydantic_core
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class SlidingWindow:
+    """At most `limit` events in any `window` seconds. Times come from the caller's clock."""
+
+    def __init__(self, limit: int, window: float = 60.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._times: deque[float] = deque()
+
+    def wait_before_next(self, now: float) -> float:
+        """0 when another event fits now; otherwise seconds until one will."""
+        while self._times and now - self._times[0] >= self.window:
+            self._times.popleft()
+        if len(self._times) < self.limit:
+            return 0.0
+        return self.window - (now - self._times[0])
+
+    def record(self, now: float) -> None:
+        self._times.append(now)
+
+
+class RequestGuard:
+    """ASGI middleware that reads each request body once, bounded, before any route sees it.
+
+    - Bodies over `max_bytes` get 413: a declared `Content-Length` is refused before reading,
+      chunked bodies as soon as they pass the cap.
+    - A body sent as JSON must be JSON a client could mean: valid UTF-8, no lone surrogates,
+      no NaN or Infinity, nesting within a sane depth. Anything else gets 400 here, so no
+      route (or the JSON encoder of a later response) ever meets it.
+    The body is then replayed to the app unchanged.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await _refuse(send, 413, "payload_too_large", f"The request body is larger than {self.max_bytes} bytes.")
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break  # the client went away; let the app see the disconnect
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await _refuse(send, 413, "payload_too_large", f"The request body is larger than {self.max_bytes} bytes.")
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if body and content_type.endswith(b"json"):
+            try:
+                pydantic_core.from_json(body, allow_inf_nan=False)
+            except ValueError as error:
+                await _refuse(send, 400, "invalid_json", f"The body is not valid JSON: {error}.")
+                return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+async def _refuse(send: Send, status: int, code: str, message: str) -> None:
+    body = json.dumps({"ok": False, "error": code, "message": message}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
