@@ -17,7 +17,7 @@ from fastapi import Request
 from pydantic import SecretStr
 
 from .config import Settings
-from .errors import Unauthorized
+from .errors import Forbidden, Unauthorized
 from .signing import SignatureError, verify
 
 
@@ -41,6 +41,17 @@ async def require_api_token(request: Request) -> None:
             "This endpoint needs Authorization: Bearer <API_AUTH_TOKEN>.",
             code="unauthorized",
             headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+async def protect_session_data(request: Request) -> None:
+    """Sessions hold the approved personal context: in real mode they are never served
+    without API_AUTH_TOKEN, even when ALLOW_INSECURE lets the service start without it."""
+    settings = _settings(request)
+    if not settings.telnyx_dry_run and settings.api_auth_token is None:
+        raise Forbidden(
+            "Session data holds personal context and is not served in real mode without API_AUTH_TOKEN.",
+            code="sessions_need_a_token",
         )
 
 

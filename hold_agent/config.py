@@ -48,6 +48,8 @@ class Settings(BaseSettings):
         extra="ignore",
         # `TELNYX_API_KEY=` in a copied .env.example means "not set", not "empty key".
         env_ignore_empty=True,
+        # A rejected value may be a secret: never echo it in the start-up error.
+        hide_input_in_errors=True,
     )
 
     telnyx_api_key: SecretStr | None = None

@@ -49,8 +49,8 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
+        raw_headers = scope.get("headers") or []
+        declared = dict(raw_headers).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             await _refuse(send, 413, "payload_too_large", f"The request body is larger than {self.max_bytes} bytes.")
             return
@@ -69,8 +69,9 @@ class RequestGuard:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        if body and content_type.endswith(b"json"):
+        # Any JSON content type counts, even when a client sends two Content-Type headers.
+        types = [value.split(b";")[0].strip().lower() for name, value in raw_headers if name == b"content-type"]
+        if body and any(kind.endswith(b"json") for kind in types):
             try:
                 pydantic_core.from_json(body, allow_inf_nan=False)
             except ValueError as error:

@@ -77,6 +77,10 @@ from .validation import DtmfRefused, normalize_dtmf
 
 # A hold-detected tool call below this confidence is noted, not acted on.
 MIN_HOLD_TOOL_CONFIDENCE = 0.5
+# A pickup is taken back when, within this window, no person has spoken since and the queue
+# speaks again this clearly (or repeats itself).
+FALSE_ALARM_WINDOW_SECONDS = 60
+FALSE_ALARM_HOLD_SCORE = 4
 # An assistant that fails to start this many times in a row ends the call.
 MAX_ASSISTANT_START_FAILURES = 2
 # How much of what the representative said is handed to their assistant.
@@ -104,7 +108,13 @@ class _Step:
         self.s = session
         self.event = event
         self.now = now
-        self.at = event.at or now
+        if event.at is not None:
+            offset = (event.at - now).total_seconds()
+            previous = session.telnyx_clock_offset
+            session.telnyx_clock_offset = offset if previous is None else max(previous, offset)
+            self.at = event.at
+        else:
+            self.at = session.telnyx_now(now)
         self.commands: list[Command] = []
         self.message = ""
         self.refusal: str | None = None
@@ -258,28 +268,63 @@ def _on_unhold(ctx: _Step, event: UnholdSignalled) -> None:
 
 def _on_transcript(ctx: _Step, event: TranscriptHeard) -> None:
     text = " ".join(event.text.split())
-    if not event.is_final:
-        # Interim results are never stored as lines and never decide anything on their own.
-        ctx.reply("Interim transcript: not stored, decides nothing.")
-        return
     if not text:
         ctx.reply("Empty transcript.")
         return
-    judgement = detection.judge(text, ctx.s.state, person_seen=ctx.s.representative_at is not None)
-    _record_line(ctx, text, event.confidence, judgement.verdict)
-    if not judgement.actionable:
+    judgement = detection.judge(
+        text,
+        ctx.s.state,
+        is_final=event.is_final,
+        confidence=event.confidence,
+        at=ctx.at,
+        memory=ctx.s.detector,
+        person_seen=ctx.s.representative_at is not None,
+        on_hold_for=(ctx.at - ctx.s.hold_started_at).total_seconds() if ctx.s.hold_started_at else None,
+    )
+    if event.is_final:
+        _record_line(ctx, text, event.confidence, judgement)
+        if ctx.s.state in (CallState.IVR, CallState.HOLD):
+            ctx.s.detector = detection.remember(ctx.s.detector, text, judgement, ctx.at)
+        else:
+            ctx.s.detector.last_speech_at = ctx.at
+    elif not judgement.actionable:
+        # Interim results are never stored, and decide only when unmistakable.
+        ctx.reply("Interim transcript: not stored, decides nothing.")
+        return
+    false_alarm = (
+        event.is_final
+        and ctx.s.state is CallState.REPRESENTATIVE
+        and judgement.verdict is detection.Verdict.HOLD
+        and (judgement.repeat or judgement.scores.get("hold", 0) >= FALSE_ALARM_HOLD_SCORE)
+        and ctx.s.representative_at is not None
+        and (ctx.at - ctx.s.representative_at).total_seconds() <= FALSE_ALARM_WINDOW_SECONDS
+        and not _person_spoke_since_pickup(ctx.s)
+    )
+    if not judgement.actionable and not false_alarm:
         ctx.reply(f"Heard: {judgement.verdict.value}.")
         return
     if ctx.late:
         ctx.ignore("late", f"late transcript from before the current state ({judgement.verdict.value})")
         return
-    why = f"transcript ({judgement.reason}): {text[:120]}"
-    if judgement.verdict is detection.Verdict.HOLD:
+    if false_alarm:
+        # The "person" who picked up has said nothing since, and the queue is talking again:
+        # that pickup was a false alarm. Stop talking to the hold music.
+        _enter_hold(ctx, f"false alarm, still on hold ({judgement.reason}): {text[:120]}")
+        ctx.reply("That was not a person after all; back to waiting on hold.")
+        return
+    kind = "transcript" if event.is_final else "interim transcript"
+    why = f"{kind} ({judgement.reason}): {text[:120]}"
+    verdict = judgement.verdict
+    if verdict is detection.Verdict.HOLD:
         _enter_hold(ctx, why)
         ctx.reply("Hold language heard; waiting on hold.")
-    else:
-        _enter_representative(ctx, why)
+    elif verdict is detection.Verdict.HUMAN:
+        _enter_representative(ctx, why, just_heard=None if event.is_final else text)
         ctx.reply("A person picked up; the representative assistant is starting.")
+    else:
+        outcome = verdict.value  # "voicemail" or "closed"
+        _hang_up(ctx, outcome, why)
+        ctx.reply(f"Nobody will answer ({outcome}); hanging up.")
 
 
 def _on_end_requested(ctx: _Step, event: EndRequested) -> None:
@@ -341,7 +386,13 @@ def _on_command_settled(ctx: _Step, event: CommandSettled) -> None:
     ctx.note(f"{record.action} failed after {event.attempts} attempt(s): {record.result}")
     if event.call_gone:
         if ctx.s.state is not CallState.ENDED:
-            _end(ctx, "disconnected", f"Telnyx says the call is gone ({record.result})")
+            why = f"Telnyx says the call is gone ({record.result})"
+            if record.action == Hangup.action:
+                _end(ctx, "disconnected", why)
+            else:
+                # A 404 can also mean something else was not found: hang up to be sure the
+                # line is not left open (harmless if the call is really gone).
+                _hang_up(ctx, "disconnected", why)
         return
     if record.action == StartTranscription.action:
         ctx.s.transcribing = False
@@ -355,7 +406,7 @@ def _on_processing_failed(ctx: _Step, event: ProcessingFailed) -> None:
 
 
 def _on_time_elapsed(ctx: _Step, event: TimeElapsed) -> None:
-    expired = overdue(ctx.s, ctx.at)
+    expired = overdue(ctx.s, ctx.now)
     if expired is None:
         ctx.reply("Nothing is overdue.")
         return
@@ -377,7 +428,8 @@ def _enter_hold(ctx: _Step, why: str) -> None:
     _ensure_transcription(ctx)
 
 
-def _enter_representative(ctx: _Step, why: str) -> None:
+def _enter_representative(ctx: _Step, why: str, just_heard: str | None = None) -> None:
+    """`just_heard`: the interim words that decided, not yet a stored transcript line."""
     returning = ctx.s.representative_at is not None
     if ctx.s.state is CallState.HOLD:
         _close_hold(ctx)
@@ -386,11 +438,13 @@ def _enter_representative(ctx: _Step, why: str) -> None:
         ctx.issue(StopAssistant, summary=f"stop {ctx.s.assistant} assistant")
     ctx.move(CallState.REPRESENTATIVE, why)
     ctx.s.representative_at = ctx.at
-    _start_assistant(ctx, "representative", returning=returning)
+    _start_assistant(ctx, "representative", returning=returning, just_heard=just_heard)
     _ensure_transcription(ctx)
 
 
-def _start_assistant(ctx: _Step, role: AssistantRole, returning: bool = False, retry: bool = False) -> None:
+def _start_assistant(
+    ctx: _Step, role: AssistantRole, returning: bool = False, retry: bool = False, just_heard: str | None = None
+) -> None:
     if role == "ivr":
         command = ctx.issue(StartAssistant, summary="ivr assistant", role="ivr", dynamic_variables=_task_variables(ctx.s))
     else:
@@ -399,9 +453,9 @@ def _start_assistant(ctx: _Step, role: AssistantRole, returning: bool = False, r
             StartAssistant,
             summary="representative assistant" + (" (returning from hold)" if returning else ""),
             role="representative",
-            dynamic_variables=_representative_variables(ctx.s, ctx.at),
+            dynamic_variables=_representative_variables(ctx.s, ctx.at, just_heard),
             greeting=greeting,
-            message_history=_representative_history(ctx.s, ctx.at),
+            message_history=_representative_history(ctx.s, ctx.at, just_heard),
         )
     if retry:
         ctx.s.commands[-1].summary += " (retry)"
@@ -473,19 +527,21 @@ HANGUP_OUTCOMES = {
 
 
 def overdue(session: CallSession, now: datetime) -> tuple[str, str] | None:
-    """(outcome, why) when a watchdog of this call has run out at `now`, else None."""
+    """(outcome, why) when a watchdog of this call has run out at `now` (our clock), else None.
+    Stage times come from Telnyx's clock; the call's age from ours (we created it)."""
     policy = session.policy
+    at = session.telnyx_now(now)
 
-    def passed(since: datetime | None, limit: float) -> bool:
-        return bool(limit) and since is not None and (now - since).total_seconds() >= limit
+    def passed(since: datetime | None, limit: float, clock: datetime) -> bool:
+        return bool(limit) and since is not None and (clock - since).total_seconds() >= limit
 
-    if session.state is CallState.IVR and passed(session.answered_at, policy.max_ivr_seconds):
+    if session.state is CallState.IVR and passed(session.answered_at, policy.max_ivr_seconds, at):
         return "ivr_timeout", f"still in the phone menu after {policy.max_ivr_seconds:g} s"
     if session.state is CallState.HOLD and policy.max_hold_seconds and (
-        session.hold_seconds(now) >= policy.max_hold_seconds
+        session.hold_seconds(at) >= policy.max_hold_seconds
     ):
         return "hold_timeout", f"on hold for {policy.max_hold_seconds:g} s in all"
-    if session.is_active and passed(session.created_at, policy.max_call_seconds):
+    if session.is_active and passed(session.created_at, policy.max_call_seconds, now):
         return "call_timeout", f"the call has lasted {policy.max_call_seconds:g} s"
     return None
 
@@ -514,12 +570,28 @@ def _adopt_call_ids(
     ctx.s.call_session_id = ctx.s.call_session_id or call_session_id
 
 
+def _person_spoke_since_pickup(session: CallSession) -> bool:
+    since = session.representative_at
+    return any(
+        line.heard_in is CallState.REPRESENTATIVE and line.verdict == detection.Verdict.HUMAN.value
+        for line in session.transcript
+        if since is None or line.at >= since
+    )
+
+
 def _hangup_issued(session: CallSession) -> bool:
     return any(record.action == Hangup.action for record in session.commands)
 
 
-def _record_line(ctx: _Step, text: str, confidence: float | None, verdict: detection.Verdict) -> None:
-    line = TranscriptLine(at=ctx.at, text=text, confidence=confidence, heard_in=ctx.s.state, verdict=verdict.value)
+def _record_line(ctx: _Step, text: str, confidence: float | None, judgement: detection.Judgement) -> None:
+    line = TranscriptLine(
+        at=ctx.at,
+        text=text,
+        confidence=confidence,
+        heard_in=ctx.s.state,
+        verdict=judgement.verdict.value,
+        reason=judgement.reason[:200],
+    )
     lines = ctx.s.transcript
     # Keep lines in Telnyx-clock order even when webhooks arrive out of order.
     index = len(lines)
@@ -551,18 +623,20 @@ def _representative_lines(session: CallSession) -> list[TranscriptLine]:
     return lines[-REPRESENTATIVE_HISTORY_LINES:]
 
 
-def _representative_variables(session: CallSession, now: datetime) -> dict[str, Any]:
+def _representative_variables(session: CallSession, now: datetime, just_heard: str | None = None) -> dict[str, Any]:
     hold_seconds = session.hold_seconds(now)
-    recent = _representative_lines(session)
+    said = [line.text for line in _representative_lines(session)] + ([just_heard] if just_heard else [])
     return {
         **_task_variables(session),
         "hold_seconds": round(hold_seconds),
         "hold_minutes": round(hold_seconds / 60, 1),
-        "recent_transcript": " / ".join(line.text for line in recent) or "nothing yet",
+        "recent_transcript": " / ".join(said) or "nothing yet",
     }
 
 
-def _representative_history(session: CallSession, now: datetime) -> tuple[tuple[str, str], ...]:
+def _representative_history(
+    session: CallSession, now: datetime, just_heard: str | None = None
+) -> tuple[tuple[str, str], ...]:
     minutes = session.hold_seconds(now) / 60
     briefing = (
         f"A live representative of {session.target_company} is now on the line. "
@@ -572,6 +646,8 @@ def _representative_history(session: CallSession, now: datetime) -> tuple[tuple[
         "Share nothing beyond them. When the task is done, or cannot be done, call the end-call tool."
     )
     heard = tuple(("user", line.text) for line in _representative_lines(session))
+    if just_heard:
+        heard = (*heard, ("user", just_heard))
     return (("system", briefing), *heard)
 
 

@@ -60,9 +60,16 @@ class Outbox:
         self._skip_reason = skip_reason
         self._queues: dict[str, deque[Delivery]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
+        self._hangups: set[asyncio.Task[None]] = set()
 
     def submit(self, deliveries: list[Delivery]) -> None:
         for delivery in deliveries:
+            if delivery.action == "hangup":
+                # A hangup never waits behind another command's retries: it ends everything.
+                task = asyncio.create_task(self._settle(delivery), name=f"hangup-{delivery.session_id}")
+                self._hangups.add(task)
+                task.add_done_callback(self._hangups.discard)
+                continue
             self._queues.setdefault(delivery.session_id, deque()).append(delivery)
             if delivery.session_id not in self._workers:
                 self._workers[delivery.session_id] = asyncio.create_task(
@@ -71,39 +78,44 @@ class Outbox:
 
     def busy(self, session_id: str) -> bool:
         """Is anything queued or in flight for this call?"""
-        return session_id in self._workers or bool(self._queues.get(session_id))
+        hanging_up = any(task.get_name() == f"hangup-{session_id}" for task in self._hangups)
+        return session_id in self._workers or bool(self._queues.get(session_id)) or hanging_up
 
     def pending(self) -> int:
-        return sum(len(queue) for queue in self._queues.values()) + len(self._workers)
+        return sum(len(queue) for queue in self._queues.values()) + len(self._workers) + len(self._hangups)
 
     async def drain(self) -> None:
         """Wait until every queued command has been sent and settled."""
-        while self._workers:
-            await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+        while self._workers or self._hangups:
+            await asyncio.gather(*self._workers.values(), *self._hangups, return_exceptions=True)
 
     async def close(self) -> None:
-        for task in list(self._workers.values()):
+        tasks = [*self._workers.values(), *self._hangups]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._workers.clear()
         self._queues.clear()
+        self._hangups.clear()
 
     async def _work(self, session_id: str) -> None:
         queue = self._queues[session_id]
         try:
             while queue:
-                delivery = queue.popleft()
-                settlement = await self._deliver(delivery)
-                try:
-                    await self._on_settled(delivery, settlement)
-                except Exception:  # the report must never kill the queue
-                    log.exception("recording the result of %s failed", delivery.command_id)
-                if not delivery.done.done():
-                    delivery.done.set_result(settlement)
+                await self._settle(queue.popleft())
         finally:
             self._workers.pop(session_id, None)
             if not queue:
                 self._queues.pop(session_id, None)
+
+    async def _settle(self, delivery: Delivery) -> None:
+        settlement = await self._deliver(delivery)
+        try:
+            await self._on_settled(delivery, settlement)
+        except Exception:  # the report must never kill the queue
+            log.exception("recording the result of %s failed", delivery.command_id)
+        if not delivery.done.done():
+            delivery.done.set_result(settlement)
 
     async def _deliver(self, delivery: Delivery) -> Settlement:
         reason = self._skip_reason(delivery)
@@ -117,10 +129,14 @@ class Outbox:
             return await self._call_control.action(call_control_id, delivery.action, delivery.body)
 
         try:
-            attempted = await self._retrier.run(send)
+            attempted = await self._retrier.run(send, lambda: self._skip_reason(delivery))
         except Exception as error:  # a bug or a foreign failure: record it, keep going
             log.exception("sending %s failed unexpectedly", delivery.command_id)
             return Settlement(ok=False, detail=f"internal error: {type(error).__name__}", attempts=1)
+        if attempted.stopped is not None:
+            return Settlement(
+                ok=False, detail=f"retries stopped: {attempted.stopped}", attempts=attempted.attempts, skipped=True
+            )
         if attempted.error is not None:
             error = attempted.error
             if not error.call_gone:

@@ -6,7 +6,9 @@ Rules (Telnyx documents commands as retry-safe when the `command_id` is reused):
   5xx, 408 and 429. Anything else (401, 403, 404, 422, ...) is final at once.
 - Waits grow exponentially (`base_delay * 2**n`, capped at `max_delay`) with jitter, so many
   calls retrying together do not arrive together; a 429's `Retry-After` is honoured instead.
-- Nothing is sent after `deadline` seconds from the first attempt: the last error is final.
+- No attempt starts later than `deadline` seconds after the first: the last error is final.
+- The caller may say stop at any time (`stop_reason`, asked before every attempt and every
+  wait): a call that has ended is not retried for.
 
 Time and randomness are injected, so tests run without sleeping.
 """
@@ -45,6 +47,8 @@ class Attempted(Generic[T]):
     value: T | None
     error: CallControlError | None
     attempts: int
+    # Why the caller stopped the retries, when it did.
+    stopped: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -58,10 +62,14 @@ class Retrier:
     monotonic: Callable[[], float] = time.monotonic
     jitter: Callable[[], float] = random.random
 
-    async def run(self, send: Callable[[], Awaitable[T]]) -> Attempted[T]:
+    async def run(
+        self, send: Callable[[], Awaitable[T]], stop_reason: Callable[[], str | None] = lambda: None
+    ) -> Attempted[T]:
         started = self.monotonic()
         attempt = 0
         while True:
+            if attempt and (reason := stop_reason()) is not None:
+                return Attempted(None, None, attempt, stopped=reason)
             attempt += 1
             try:
                 value = await asyncio.wait_for(send(), self.policy.attempt_timeout)
@@ -72,12 +80,14 @@ class Retrier:
                 error = refused
             if not error.transient:
                 return Attempted(None, error, attempt)
+            delay = self.policy.backoff(attempt, self.jitter())
             if error.status == 429 and error.retry_after is not None:
-                delay = error.retry_after
-            else:
-                delay = self.policy.backoff(attempt, self.jitter())
+                # Honour Retry-After, but never hammer: "Retry-After: 0" still backs off.
+                delay = max(delay, error.retry_after)
             if self.monotonic() - started + delay > self.policy.deadline:
                 return Attempted(None, _gave_up(error, attempt, self.policy.deadline), attempt)
+            if (reason := stop_reason()) is not None:
+                return Attempted(None, None, attempt, stopped=reason)
             await self.sleep(delay)
 
 

@@ -9,7 +9,7 @@ import pydantic_core
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
-from .auth import require_api_token, require_tool_auth
+from .auth import protect_session_data, require_api_token, require_tool_auth
 from .errors import ApiError, BadRequest, Unauthorized, Unprocessable
 from .schemas import (
     CallCreated,
@@ -61,7 +61,7 @@ async def place_call(body: OutboundCallRequest, service: Service) -> CallCreated
     )
 
 
-@workflow.get("/sessions", response_model=SessionList, tags=["sessions"])
+@workflow.get("/sessions", response_model=SessionList, tags=["sessions"], dependencies=[Depends(protect_session_data)])
 async def list_sessions(service: Service, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> SessionList:
     """Sessions, newest first."""
     now = service.clock()
@@ -69,7 +69,9 @@ async def list_sessions(service: Service, limit: Annotated[int, Query(ge=1, le=5
     return SessionList(count=len(views), sessions=views)
 
 
-@workflow.get("/sessions/{session_id}", response_model=SessionView, tags=["sessions"])
+@workflow.get(
+    "/sessions/{session_id}", response_model=SessionView, tags=["sessions"], dependencies=[Depends(protect_session_data)]
+)
 async def get_session(session_id: str, service: Service) -> SessionView:
     return session_view(service.get_session(session_id), service.clock())
 

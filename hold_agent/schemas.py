@@ -152,7 +152,7 @@ class SessionView(BaseModel):
 
 def session_view(session: CallSession, now: datetime, transcript_lines: int = 50) -> SessionView:
     fields: dict[str, Any] = {name: getattr(session, name) for name in SessionView.model_fields if hasattr(session, name)}
-    fields["hold_seconds"] = session.hold_seconds(now)
+    fields["hold_seconds"] = session.hold_seconds(session.telnyx_now(now))
     fields["transcript"] = session.transcript[-transcript_lines:]
     return SessionView.model_validate(fields)
 

@@ -108,7 +108,10 @@ class CallService:
             )
         )
         self.outbox = Outbox(call_control, self.retrier, self._record_settlement, self._skip_reason)
+        self.tool_wait_seconds = TOOL_WAIT_SECONDS
         self.dials_per_minute = SlidingWindow(settings.max_calls_per_minute)
+        # Sessions whose dial request is still in flight: never evicted under it.
+        self._dialing: set[str] = set()
 
     # --- placing a call -------------------------------------------------------------------
 
@@ -146,7 +149,11 @@ class CallService:
         self.dials_per_minute.record(now.timestamp())
         body = dial_body(self.settings, session.session_id, request.to, time_limit=self.settings.max_call_seconds)
         # Re-sending a dial is safe: Telnyx ignores a dial whose command_id it has seen.
-        attempted = await self.retrier.run(lambda: self.call_control.dial(body))
+        self._dialing.add(session.session_id)
+        try:
+            attempted = await self.retrier.run(lambda: self.call_control.dial(body))
+        finally:
+            self._dialing.discard(session.session_id)
         if attempted.error is not None or attempted.value is None:
             summary = attempted.error.summary() if attempted.error else "no answer"
             await self._apply(session.session_id, DialFailed(reason=summary))
@@ -200,7 +207,7 @@ class CallService:
                     log.warning("call %s hung up by watchdog: %s", session.session_id, applied[0].session.outcome)
         retention = timedelta(seconds=self.settings.session_retention_seconds)
         for session_id in self.store.ended_before(now - retention):
-            if not self.outbox.busy(session_id):
+            if not self.outbox.busy(session_id) and session_id not in self._dialing:
                 self.store.remove(session_id)
         return expired
 
@@ -306,13 +313,14 @@ class CallService:
         if not awaited:
             return ToolOutcome(True, result.message, result.session.state)
         try:
-            settlement = await asyncio.wait_for(asyncio.shield(awaited[0].done), TOOL_WAIT_SECONDS)
+            settlement = await asyncio.wait_for(asyncio.shield(awaited[0].done), self.tool_wait_seconds)
         except TimeoutError:
             return ToolOutcome(
                 False, "That is taking longer than usual; it may still go through.", result.session.state, 202
             )
         state = self._state_of(session.session_id)
-        if settlement.ok:
+        if settlement.ok or (wait_for == Hangup.action and settlement.skipped):
+            # A hangup not sent because the call had already hung up did what was asked.
             return ToolOutcome(True, result.message, state)
         return ToolOutcome(False, "That did not go through. " + _speakable_failure(settlement), state, 502)
 

@@ -7,7 +7,7 @@ grow memory without bound.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -59,8 +59,20 @@ class TranscriptLine(BaseModel):
     text: str
     confidence: float | None = None
     heard_in: CallState
-    # What detection made of the line ("hold", "human", "ivr", ...), for the record.
+    # What detection made of the line ("hold", "human", "ivr", ...) and why, for the record.
     verdict: str | None = None
+    reason: str | None = None
+
+
+class DetectorMemory(BaseModel):
+    """What detection remembers of this call between transcripts (see detection.py)."""
+
+    # Normalised lines a machine said (menus, announcements): a repeat is a recording.
+    heard: list[str] = Field(default_factory=list)
+    # Telnyx-clock time of the last speech heard.
+    last_speech_at: datetime | None = None
+    # When the last line that sounded like music or noise was heard.
+    last_noise_at: datetime | None = None
 
 
 class CommandRecord(BaseModel):
@@ -122,9 +134,14 @@ class CallSession(BaseModel):
     assistant_failures: int = 0
     conversation_id: str | None = None
     transcribing: bool = False
+    detector: DetectorMemory = Field(default_factory=DetectorMemory)
     # Telnyx-clock time of the webhook that caused the current state. A webhook that
     # happened before it is late news and may not move the call (see machine.step).
     state_signal_at: datetime | None = None
+    # How far Telnyx's clock is ahead of ours, from the least-delayed webhook so far. Events
+    # that carry no time of their own (tool calls, the watchdog) are placed on Telnyx's clock
+    # with it, so hold time and silences stay consistent whatever the skew or delay.
+    telnyx_clock_offset: float | None = None
 
     transcript: list[TranscriptLine] = Field(default_factory=list)
     history: list[Transition] = Field(default_factory=list)
@@ -135,6 +152,11 @@ class CallSession(BaseModel):
     @property
     def is_active(self) -> bool:
         return self.state in ACTIVE_STATES
+
+    def telnyx_now(self, now: datetime) -> datetime:
+        """`now` (our clock) on Telnyx's clock, as far as this call's webhooks tell."""
+        offset = self.telnyx_clock_offset
+        return now if offset is None else now + timedelta(seconds=offset)
 
     def hold_seconds(self, now: datetime) -> float:
         """Total time on hold so far, counting the current hold episode up to `now`."""

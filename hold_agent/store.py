@@ -61,7 +61,9 @@ class SessionStore:
         else:
             self._active.discard(session.session_id)
             if session.session_id not in self._ended:
-                self._ended[session.session_id] = session.ended_at or session.updated_at
+                # Our own clock (updated_at), not Telnyx's occurred_at: a webhook from the
+                # future must not hold eviction back for every session behind it.
+                self._ended[session.session_id] = session.updated_at
 
     def get(self, session_id: str) -> CallSession | None:
         return self._sessions.get(session_id)

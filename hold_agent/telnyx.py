@@ -16,7 +16,7 @@ import httpx
 
 # Telnyx answers 422 both for bad parameters and for a call that is over; only the wording
 # of the error tells them apart.
-CALL_ENDED_WORDS = ("already ended", "no longer active", "not active", "has ended", "call ended", "hung up")
+CALL_ENDED_WORDS = ("call has already ended", "call has ended", "call is no longer active", "call ended", "already hung up")
 
 
 class CallControlError(Exception):
@@ -156,7 +156,7 @@ def parse_retry_after(headers: httpx.Headers, now: float | None = None) -> float
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    return min(86_400.0, max(0.0, when.timestamp() - (time.time() if now is None else now)))
 
 
 def _str_or_none(value: object) -> str | None:

@@ -137,7 +137,10 @@ async def open_harness(
     clock = FakeClock()
     telnyx = call_control or DryRunCallControl()
     app = create_app(settings, telnyx, clock=clock, watchdog_interval=None, retrier=retrier)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    # With an API token configured, the harness acts as its owner (tests of auth build their own requests).
+    token = settings.api_auth_token
+    headers = {"authorization": f"Bearer {token.get_secret_value()}"} if token else {}
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=headers)
     return Harness(client, app.state.service, telnyx, clock), app
 
 

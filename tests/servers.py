@@ -65,20 +65,23 @@ class AppProcess:
         self.output = ""
 
     def __enter__(self) -> AppProcess:
-        # Run from an empty directory so a developer's .env never leaks into a test.
+        # Run from an empty directory so a developer's .env never leaks into a test. The log
+        # goes to a file: a pipe nobody reads fills up and freezes the server mid-test.
         self._workdir = tempfile.TemporaryDirectory()
+        self._log = open(Path(self._workdir.name) / "app.log", "w+")
         self._process = subprocess.Popen(
             [sys.executable, str(REPO / "app.py")],
             cwd=self._workdir.name,
             env=self._env,
-            stdout=subprocess.PIPE,
+            stdout=self._log,
             stderr=subprocess.STDOUT,
             text=True,
         )
         deadline = time.monotonic() + 20
         while True:
             if self._process.poll() is not None:
-                raise RuntimeError(f"app.py exited early:\n{self._process.stdout.read() if self._process.stdout else ''}")
+                self._log.seek(0)
+                raise RuntimeError(f"app.py exited early:\n{self._log.read()}")
             try:
                 if httpx.get(f"{self.url}/health", timeout=0.5).status_code == 200:
                     return self
@@ -93,9 +96,11 @@ class AppProcess:
             return
         self._process.terminate()
         try:
-            out, _ = self._process.communicate(timeout=10)
+            self._process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self._process.kill()
-            out, _ = self._process.communicate()
-        self.output = out or ""
+            self._process.wait()
+        self._log.seek(0)
+        self.output = self._log.read()
+        self._log.close()
         self._workdir.cleanup()

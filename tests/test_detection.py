@@ -1,32 +1,73 @@
-"""Detection, line by line: pure text in, verdict out."""
+"""Detection, line by line: pure text (and the call's memory) in, verdict out.
+
+The labelled corpus in tests/corpus/ measures detection as a whole (test_corpus.py); these
+cases pin down each hard case by name, so a regression says which one broke.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from hold_agent.detection import Verdict, judge
-from hold_agent.session import CallState
+from hold_agent.detection import Verdict, judge, remember
+from hold_agent.session import CallState, DetectorMemory
+
+HOLD, PERSON, IVR, VOICEMAIL, CLOSED, OTHER = (
+    Verdict.HOLD, Verdict.HUMAN, Verdict.IVR, Verdict.VOICEMAIL, Verdict.CLOSED, Verdict.OTHER,
+)
+T0 = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 LINES: list[tuple[str, Verdict]] = [
-    ("Please hold, your call is important to us.", Verdict.HOLD),
-    ("All of our representatives are currently assisting other callers.", Verdict.HOLD),
-    ("Thank you for holding. All of our representatives are still assisting other callers.", Verdict.HOLD),
-    ("Thank you for holding, your call will be answered in the order it was received.", Verdict.HOLD),
-    ("Thanks for your patience. The estimated wait time is 5 minutes.", Verdict.HOLD),
-    ("You are caller number three.", Verdict.HOLD),
-    ("Please stay on the line and the next available agent will be with you shortly.", Verdict.HOLD),
-    ("Let me put you on hold for a moment.", Verdict.HOLD),
-    ("Thanks for holding, this is Sarah with reservations.", Verdict.HUMAN),
-    ("Hi, my name is Marcus, how can I help you today?", Verdict.HUMAN),
-    ("Billing department, Dana speaking.", Verdict.HUMAN),
-    ("Hello?", Verdict.HUMAN),
-    ("Sorry about the wait, who am I speaking with?", Verdict.HUMAN),
-    ("For reservations, press 1. For the front desk, press 2.", Verdict.IVR),
-    ("Please leave a message after the tone.", Verdict.VOICEMAIL),
-    ("Our office is currently closed.", Verdict.CLOSED),
-    ("This is a reminder that calls may be recorded.", Verdict.UNKNOWN),
-    ("Thank you for holding.", Verdict.UNKNOWN),
-    ("", Verdict.UNKNOWN),
+    # hold announcements, including the ones that open like a greeting
+    ("Please hold, your call is important to us.", HOLD),
+    ("Thank you for holding. All of our representatives are still assisting other callers.", HOLD),
+    ("Thanks for your patience, your call will be answered in the order it was received.", HOLD),
+    ("Hi there! Thanks for calling Sunrise Health. All of our care coordinators are currently helping other patients.", HOLD),
+    ("Thank you for holding.", HOLD),
+    ("Thanks for your patience. The estimated wait time is 5 minutes.", HOLD),
+    ("You are number 3 in the queue.", HOLD),
+    ("Please stay on the line and the next available agent will be with you shortly.", HOLD),
+    ("Did you know you can also pay your bill online at acme dot com?", HOLD),
+    ("Press 1 to keep your place in line and we'll call you back.", HOLD),
+    ("Please hold while I transfer your call.", HOLD),
+    ("Let me put you on hold for a moment.", HOLD),
+    ("thanks for holding were still helping other customers please dont hang up", HOLD),
+    # a person, including those who say almost nothing
+    ("Thanks for holding, this is Sarah with reservations.", PERSON),
+    ("Hi, my name is Marcus, how can I help you today?", PERSON),
+    ("Good afternoon, you've reached the reservations line, my name is Jasmine, how may I assist you?", PERSON),
+    ("Billing department, Dana speaking.", PERSON),
+    ("Yeah hi, you're on with Marcus.", PERSON),
+    ("Hello?", PERSON),
+    ("Hello? Hello?", PERSON),
+    ("Hi, sorry about the wait.", PERSON),
+    ("Front desk.", PERSON),
+    ("Hello, thank you for holding, how can I help you?", PERSON),
+    ("Sorry about the wait, who am I speaking with?", PERSON),
+    ("hey sorry about that wait this is kevin", PERSON),
+    ("This is Mrs. Patterson in the front office.", PERSON),
+    ("Okay, thanks for holding. I found a room for Friday.", PERSON),
+    # machines that sound polite
+    ("For reservations, press 1. For the front desk, press 2.", IVR),
+    ("In a few words, tell me how I can help you.", IVR),
+    ("Before I transfer you, please say your account number.", IVR),
+    ("Hi, I'm Ava, Crestline Bank's virtual assistant. What can I help you with today?", IVR),
+    ("Para español, oprima dos.", IVR),
+    ("Please say or enter your date of birth.", IVR),
+    # nobody will answer
+    ("Please leave a message after the tone.", VOICEMAIL),
+    ("Hi, this is Sandra. I'm out of the office until Monday. Please leave a detailed message.", VOICEMAIL),
+    ("The person you are trying to reach is not available. At the tone, please record your message.", VOICEMAIL),
+    ("Our office is currently closed.", CLOSED),
+    ("You have reached us outside of our normal business hours. Please call back during business hours.", CLOSED),
+    # notices and noise
+    ("This call may be recorded for quality assurance.", OTHER),
+    ("This is a reminder that calls may be recorded.", OTHER),
+    ("yeah yeah", OTHER),
+    ("hey hey hey", OTHER),
+    ("hmm", OTHER),
+    ("", OTHER),
 ]
 
 
@@ -35,25 +76,82 @@ def test_lines(text: str, verdict: Verdict) -> None:
     assert judge(text, CallState.HOLD).verdict is verdict
 
 
-def test_this_is_a_recording_is_not_a_name() -> None:
+def test_recordings_that_say_this_is_are_not_names() -> None:
     for text in ("This is an automated message.", "This is the Willow Creek Hotel.", "This is not a valid option."):
-        assert judge(text, CallState.HOLD).verdict is not Verdict.HUMAN, text
+        assert judge(text, CallState.HOLD).verdict is not PERSON, text
 
 
 def test_state_decides_what_is_actionable() -> None:
     hold = "Please hold, your call is important to us."
     person = "Hi, this is Sarah with reservations."
     assert judge(hold, CallState.IVR).actionable
-    assert judge(hold, CallState.REPRESENTATIVE).actionable
+    assert judge(hold, CallState.REPRESENTATIVE).actionable  # "please hold" from a person
     assert not judge(hold, CallState.HOLD).actionable  # already there
     assert not judge(hold, CallState.DIALING).actionable
     assert judge(person, CallState.HOLD).actionable
-    assert not judge(person, CallState.IVR).actionable  # first version: pickup only counts on hold
+    # In the menu stage a person answering the line engages ("how can I help?"); an
+    # introduction alone is how a voicemail greeting begins, so it waits for what follows.
+    assert not judge(person, CallState.IVR).actionable
+    assert judge("Reservations, this is Sarah, how can I help?", CallState.IVR).actionable
+    assert judge("Good morning, Riverside Dental, this is Alicia speaking.", CallState.IVR).actionable
     assert not judge(person, CallState.REPRESENTATIVE).actionable
+    assert judge("Please leave a message after the tone.", CallState.IVR).actionable
+    assert judge("Our office is currently closed.", CallState.HOLD).actionable
+
+
+def test_a_person_talking_about_waits_does_not_put_us_on_hold() -> None:
+    talk = "The estimated wait time for a refund is about five days."
+    assert judge(talk, CallState.REPRESENTATIVE).verdict is HOLD
+    assert not judge(talk, CallState.REPRESENTATIVE).actionable
+    assert judge("Can you hold for just a second?", CallState.REPRESENTATIVE).actionable
+
+
+def test_promotion_alone_does_not_mean_hold_in_a_menu() -> None:
+    promo = "For faster service, visit us online at state dmv dot gov."
+    assert judge(promo, CallState.IVR).verdict is HOLD
+    assert not judge(promo, CallState.IVR).actionable
+
+
+def test_a_repeat_is_a_recording_whatever_it_says() -> None:
+    line = "Hi, this is Sarah from the Acme support line, thanks for holding."
+    first = judge(line, CallState.HOLD)
+    assert first.verdict is PERSON  # alone, it sounds like a person...
+    memory = remember(DetectorMemory(), "Thanks for holding, this is the Acme support line.", judge("x", CallState.HOLD), T0)
+    memory = remember(memory, line, judge("Please hold.", CallState.HOLD), T0)
+    again = judge(line, CallState.HOLD, memory=memory)
+    assert again.verdict is HOLD and again.repeat and not again.actionable
+
+
+def test_interim_results_decide_only_when_unmistakable() -> None:
+    assert not judge("hi this is sarah", CallState.HOLD, is_final=False).actionable
+    assert not judge("thank you for holding this is", CallState.HOLD, is_final=False).actionable
+    assert not judge("Hi, I'm Ava, Crestline", CallState.IVR, is_final=False).actionable
+    assert judge("hi this is sarah with billing how can i help you", CallState.HOLD, is_final=False).actionable
+
+
+def test_a_representative_back_from_their_own_hold() -> None:
+    for text in ("Thank you for holding.", "Alright, I'm back.", "Okay so I checked and it's ready."):
+        judgement = judge(text, CallState.HOLD, person_seen=True)
+        assert judgement.verdict is PERSON and judgement.actionable, text
+    for text in ("yeah yeah", "i'll be there", "la la la"):
+        assert not judge(text, CallState.HOLD, person_seen=True).actionable, text
+
+
+def test_first_words_after_a_long_silence_lean_to_a_person() -> None:
+    memory = DetectorMemory(last_speech_at=T0)
+    short = "Yes, hi there, can you hear"
+    assert judge(short, CallState.HOLD, at=T0 + timedelta(seconds=60), memory=memory).scores["human"] > (
+        judge(short, CallState.HOLD, at=T0 + timedelta(seconds=5), memory=memory).scores["human"]
+    )
+
+
+def test_low_confidence_speech_is_not_taken_for_a_person() -> None:
+    assert judge("Hello? Hello?", CallState.HOLD, confidence=0.95).actionable
+    assert not judge("hi there", CallState.HOLD, confidence=0.2).actionable
 
 
 def test_judgement_explains_itself() -> None:
     judgement = judge("Thank you for holding. All of our representatives are busy.", CallState.IVR)
-    assert judgement.verdict is Verdict.HOLD
+    assert judgement.verdict is HOLD
     assert "busy" in judgement.reason
     assert judgement.scores["hold"] > judgement.scores.get("human", 0)

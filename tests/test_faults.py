@@ -24,7 +24,7 @@ pytestmark = pytest.mark.anyio
 
 API = REAL_MODE["telnyx_api_base"]
 CALL = "v3:flaky-call"
-REAL = make_settings(**{**REAL_MODE, "telnyx_api_key": "KEY"}, allow_insecure=True)
+REAL = make_settings(**{**REAL_MODE, "telnyx_api_key": "KEY"}, allow_insecure=True, api_auth_token="api-token-0123456789abcdef")
 def ok() -> httpx.Response:
     return httpx.Response(200, json={"data": {"result": "ok"}})
 
@@ -199,3 +199,79 @@ async def test_webhooks_do_not_wait_for_a_slow_api() -> None:
             session = await h.session(created["session_id"])
             assert [c["status"] for c in session["commands"]] == ["ok", "ok", "ok"]
         await h.service.aclose()
+
+
+@pytest.fixture
+async def stubborn() -> AsyncIterator[tuple[Harness, respx.MockRouter]]:
+    """Telnyx refuses ai_assistant_start with 503 forever; retries run on a real (short) clock."""
+    retrier = Retrier(RetryPolicy(attempt_timeout=1.0, base_delay=0.02, max_delay=0.02, deadline=30.0))
+    with respx.mock(base_url=API, assert_all_called=False) as router:
+        router.post("/calls").mock(return_value=httpx.Response(200, json={"data": {"call_control_id": CALL}}))
+        router.post(f"/calls/{CALL}/actions/ai_assistant_start", name="ai_assistant_start").mock(
+            side_effect=lambda request: httpx.Response(503)
+        )
+        for action in ("transcription_start", "hangup"):
+            router.post(f"/calls/{CALL}/actions/{action}", name=action).mock(side_effect=lambda request: ok())
+        h, _ = await open_harness(REAL, HttpCallControl(API, "KEY"), retrier=retrier)
+        async with h.client:
+            yield h, router
+        await h.service.aclose()
+
+
+async def test_a_hangup_does_not_wait_behind_retries_and_stops_them(stubborn: tuple[Harness, respx.MockRouter]) -> None:
+    h, router = stubborn
+    created = await h.place_call()
+    await h.client.post("/webhooks/telnyx", json={"data": {"event_type": "call.answered", "payload": {"call_control_id": CALL}}})
+    while len(router["ai_assistant_start"].calls) < 3:  # the start is being retried
+        await asyncio.sleep(0.01)
+    reply = await asyncio.wait_for(h.client.post("/tools/end-call", json={"reason": "changed my mind"}), timeout=2)
+    assert reply.status_code == 200 and reply.json()["ok"] is True
+    assert len(router["hangup"].calls) == 1
+    await asyncio.wait_for(h.settle(), timeout=2)  # the retries stop instead of running to their deadline
+    attempts = len(router["ai_assistant_start"].calls)
+    await asyncio.sleep(0.1)
+    assert len(router["ai_assistant_start"].calls) == attempts
+    start = await command(h, created["session_id"], "ai_assistant_start")
+    assert start["status"] == "skipped" and "retries stopped" in start["result"]
+
+
+async def test_a_tool_answers_within_its_bound_when_telnyx_is_slow(stubborn: tuple[Harness, respx.MockRouter]) -> None:
+    h, router = stubborn
+    h.service.tool_wait_seconds = 0.2
+    await h.place_call()
+    await h.client.post("/webhooks/telnyx", json={"data": {"event_type": "call.answered", "payload": {"call_control_id": CALL}}})
+    router.post(f"/calls/{CALL}/actions/send_dtmf").mock(side_effect=lambda request: httpx.Response(503))
+    reply = await asyncio.wait_for(h.client.post("/tools/send-dtmf", json={"digits": "1"}), timeout=2)
+    assert reply.status_code == 202 and reply.json()["ok"] is False
+    assert "may still go through" in reply.json()["message"]
+    await h.client.post("/tools/end-call", json={})
+
+
+async def test_a_404_that_may_not_mean_the_call_still_hangs_up(flaky: tuple[Harness, respx.MockRouter, VirtualTime]) -> None:
+    h, router, _ = flaky
+    router["ai_assistant_start"].side_effect = lambda request: httpx.Response(404, json={"errors": [{"detail": "Assistant not found"}]})
+    session_id = await answered(h)
+    session = await h.session(session_id)
+    assert session["state"] == "ended" and session["outcome"] == "disconnected"
+    assert len(router["hangup"].calls) == 1
+    assert h.service.store.active_count() == 0
+
+
+def test_retry_after_zero_still_backs_off() -> None:
+    import asyncio as aio
+
+    from hold_agent.telnyx import CallControlError
+
+    time = VirtualTime()
+    calls = 0
+
+    async def send() -> str:
+        nonlocal calls
+        calls += 1
+        if calls < 4:
+            raise CallControlError("slow down", status=429, retry_after=0.0)
+        return "ok"
+
+    retrier = Retrier(RetryPolicy(base_delay=0.25), sleep=time.sleep, monotonic=time.monotonic, jitter=lambda: 0.0)
+    assert aio.run(retrier.run(send)).ok
+    assert time.sleeps == [0.125, 0.25, 0.5]

@@ -2,8 +2,9 @@
 against the app served by uvicorn on loopback: valid and deliberately invalid bodies, query
 strings, headers and path ids. No answer may be a 5xx.
 
-Most requests would only meet "no such call", so half of the tool and webhook cases are
-pointed at a live, answered call, to reach the state machine too.
+The app runs with API and tool tokens set. Half of the cases carry the right token (the rest
+meet the auth checks), and half of the tool and webhook cases are pointed at a live, answered
+call, so that fuzzed input reaches the routes, the service and the state machine too.
 """
 
 from __future__ import annotations
@@ -21,7 +22,16 @@ from app import build_app
 from tests.conftest import DEMO_CALL, make_settings
 from tests.servers import ThreadedServer
 
-APP = build_app(make_settings(max_concurrent_calls=100_000, max_calls_per_minute=100_000))
+API_TOKEN = "fuzz-api-token-0123456789"
+TOOL_TOKEN = "fuzz-tool-token-0123456789"
+APP = build_app(
+    make_settings(
+        max_concurrent_calls=100_000,
+        max_calls_per_minute=100_000,
+        api_auth_token=API_TOKEN,
+        tool_auth_token=TOOL_TOKEN,
+    )
+)
 schema = schemathesis.openapi.from_dict(APP.openapi())
 schema.config.generation.update(modes=list(GenerationMode), max_examples=80, deterministic=True)
 _turn = itertools.count()
@@ -38,7 +48,7 @@ def live_call(base_url: str) -> str:
     for session in APP.state.service.store.active():
         if session.state.value != "dialing" and session.call_control_id:
             return session.call_control_id
-    with httpx.Client(base_url=base_url) as client:
+    with httpx.Client(base_url=base_url, headers={"authorization": f"Bearer {API_TOKEN}"}) as client:
         call = client.post("/calls/outbound", json=DEMO_CALL).json()["call_control_id"]
         answered = {"data": {"event_type": "call.answered", "payload": {"call_control_id": call}}}
         client.post("/webhooks/telnyx", json=answered)
@@ -48,7 +58,11 @@ def live_call(base_url: str) -> str:
 @schema.parametrize()
 @settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_no_request_gets_a_5xx(case: schemathesis.Case, server: ThreadedServer) -> None:
-    if next(_turn) % 2 == 0 and (case.path.startswith("/tools/") or case.path == "/webhooks/telnyx"):
+    turn = next(_turn)
+    if turn % 2 == 0:
+        token = TOOL_TOKEN if case.path.startswith("/tools/") else API_TOKEN
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
+    if turn % 4 < 2 and (case.path.startswith("/tools/") or case.path == "/webhooks/telnyx"):
         call = live_call(server.url)
         if case.path.startswith("/tools/"):
             case.headers = {**(case.headers or {}), "x-telnyx-call-control-id": call}

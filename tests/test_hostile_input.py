@@ -139,3 +139,12 @@ async def test_odd_call_id_headers(harness: Harness, header: str) -> None:
         "/tools/end-call", json={}, headers={b"x-telnyx-call-control-id": header.encode("utf-8")}
     )
     assert 400 <= response.status_code < 500
+
+
+async def test_two_content_types_cannot_smuggle_bad_json(harness: Harness) -> None:
+    response = await harness.client.post(
+        "/calls/outbound",
+        content=b'{"to":"+15551234567","objective":"\\ud800","target_company":"y"}',
+        headers=[("content-type", "application/json"), ("content-type", "text/plain")],
+    )
+    assert response.status_code == 400

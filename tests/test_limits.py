@@ -124,3 +124,48 @@ async def test_assistant_start_failure_is_retried_once_then_the_call_ends(harnes
     session = await h.session(created["session_id"])
     assert session["state"] == "ended" and session["outcome"] == "assistant_failed"
     assert h.telnyx.sent()[-1].path.endswith("/hangup")
+
+
+async def test_a_webhook_from_the_future_does_not_stop_eviction() -> None:
+    from datetime import timedelta
+
+    h, _ = await open_harness(make_settings(session_retention_seconds=600))
+    async with h.client:
+        odd = await h.place_call()
+        await h.webhook("call.hangup", odd["call_control_id"], occurred_at=h.clock.now + timedelta(days=365 * 900))
+        normal = await h.place_call()
+        await h.webhook("call.hangup", normal["call_control_id"])
+        h.clock.advance(601)
+        await h.service.check_timers()
+        assert len(h.service.store) == 0
+    await h.service.aclose()
+
+
+async def test_a_session_is_not_evicted_while_its_dial_is_in_flight() -> None:
+    import asyncio
+    from typing import Any
+
+    from hold_agent.dry_run import DryRunCallControl
+    from hold_agent.telnyx import DialResult
+
+    release = asyncio.Event()
+
+    class SlowDial(DryRunCallControl):
+        async def dial(self, body: dict[str, Any]) -> DialResult:
+            await release.wait()
+            return await super().dial(body)
+
+    h, _ = await open_harness(make_settings(session_retention_seconds=0), SlowDial())
+    async with h.client:
+        placing = asyncio.create_task(h.client.post("/calls/outbound", json=DEMO_CALL))
+        while not h.service.store.active():
+            await asyncio.sleep(0)
+        await h.client.post("/tools/end-call", json={"reason": "never mind"})
+        h.clock.advance(5)
+        await h.service.check_timers()
+        release.set()
+        created = await placing
+        assert created.status_code == 201
+        await h.settle()
+        assert [r.path.rsplit("/", 1)[-1] for r in h.telnyx.sent()] == ["calls", "hangup"]
+    await h.service.aclose()

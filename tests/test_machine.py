@@ -306,7 +306,11 @@ def test_a_command_on_a_vanished_call_ends_the_session() -> None:
         result.session, CommandSettled(command_id=result.commands[1].command_id, ok=False, detail="HTTP 422: Call has already ended", call_gone=True), at(2)
     )
     assert gone.session.state is S.ENDED and gone.session.outcome == "disconnected"
-    assert gone.commands == []
+    # A 404 may mean something else was not found: hang up anyway, so no line is left open.
+    assert [c.action for c in gone.commands] == ["hangup"]
+    hangup_id = gone.commands[0].command_id
+    hangup_gone = machine.step(gone.session, CommandSettled(command_id=hangup_id, ok=False, detail="404", call_gone=True), at(3))
+    assert hangup_gone.commands == []
 
 
 @pytest.mark.parametrize(
@@ -384,3 +388,41 @@ def test_the_representative_coming_back_from_their_own_hold(text: str) -> None:
     (start,) = back.commands
     assert isinstance(start, StartAssistant) and start.greeting == "Thanks, I'm still here."
     assert any("put you on hold" in content for _, content in start.message_history)
+
+
+def test_a_false_pickup_recovers_when_the_queue_talks_again() -> None:
+    session = new_session(S.HOLD)
+    session = machine.step(session, final("Hello?", at=at(10)), at(10)).session  # a lyric, say
+    assert session.state is S.REPRESENTATIVE
+    back = machine.step(session, final("Thank you for holding. All of our agents are still busy.", at=at(30)), at(30))
+    assert back.session.state is S.HOLD
+    assert [c.action for c in back.commands] == ["ai_assistant_stop"]
+    assert "false alarm" in back.session.history[-1].why
+
+
+def test_a_confirmed_person_talking_about_waits_stays_on_the_line() -> None:
+    session = new_session(S.HOLD)
+    session = machine.step(session, final("Hello? This is Dana in billing.", at=at(10)), at(10)).session
+    session = machine.step(session, final("How can I help you today?", at=at(12)), at(12)).session
+    talk = machine.step(session, final("Our wait time for refunds is about five days.", at=at(20)), at(20))
+    assert talk.session.state is S.REPRESENTATIVE and talk.commands == []
+
+
+def test_events_without_a_time_are_placed_on_telnyx_clock() -> None:
+    """Telnyx's clock runs 1000 s ahead of ours (skew, or a simulator's scaled time): a
+    tool call's hold must start on that clock, or hold time would come out wrong."""
+    session = new_session(S.DIALING)
+    ahead = timedelta(seconds=1000)
+    session = machine.step(session, CallAnswered(call_control_id=CALL, at=at(1000)), at(0)).session
+    assert session.telnyx_clock_offset == pytest.approx(1000)
+    session = machine.step(session, HoldSignalled(source="hold-detected tool"), at(10)).session
+    assert session.hold_started_at == at(10) + ahead
+    picked_up = machine.step(session, final("Hi, this is Dana in billing.", at=at(1070)), at(20)).session
+    assert picked_up.hold_seconds_total == pytest.approx(60)
+
+
+def test_a_delayed_webhook_does_not_pull_the_clock_back() -> None:
+    session = new_session(S.DIALING)
+    session = machine.step(session, CallAnswered(call_control_id=CALL, at=at(100)), at(100)).session
+    session = machine.step(session, final("For billing, press 2.", at=at(90)), at(130)).session  # 40 s late
+    assert session.telnyx_clock_offset == pytest.approx(0)

@@ -29,6 +29,7 @@ async def locked() -> AsyncIterator[Harness]:
     h, _ = await open_harness(
         make_settings(api_auth_token=API_TOKEN, tool_auth_token=TOOL_TOKEN, telnyx_public_key=public_key_b64(KEY))
     )
+    h.client.headers.pop("authorization")  # these tests present (or withhold) credentials themselves
     async with h.client:
         yield h
     await h.service.aclose()
@@ -167,6 +168,7 @@ async def test_secrets_and_context_never_reach_the_log(caplog: pytest.LogCapture
     h, _ = await open_harness(
         make_settings(api_auth_token=API_TOKEN, tool_auth_token=TOOL_TOKEN, telnyx_public_key=public_key_b64(KEY))
     )
+    h.client.headers.pop("authorization")
     with caplog.at_level(logging.DEBUG):
         async with h.client:
             created = await h.client.post(
@@ -181,3 +183,20 @@ async def test_secrets_and_context_never_reach_the_log(caplog: pytest.LogCapture
     text = caplog.text + repr(h.service.settings)
     for secret in (API_TOKEN, TOOL_TOKEN, "wrong-token-0123456789", public_key_b64(KEY), "ACCT-778899", "Zelda"):
         assert secret not in text
+
+
+def test_a_rejected_secret_is_not_echoed_in_the_start_up_error() -> None:
+    with pytest.raises(ValidationError) as refusal:
+        make_settings(api_auth_token="MySecretPw123")
+    assert "MySecretPw123" not in str(refusal.value)
+
+
+async def test_real_mode_never_serves_sessions_without_a_token() -> None:
+    h, _ = await open_harness(make_settings(**REAL, allow_insecure=True))
+    async with h.client:
+        created = await h.client.post("/calls/outbound", json={**DEMO_CALL, "context": {"ssn": "123-45-6789"}})
+        assert created.status_code == 201  # ALLOW_INSECURE lets calls be placed...
+        for path in ("/sessions", created.json()["session_url"]):
+            response = await h.client.get(path)  # ...but never lets personal context out
+            assert response.status_code == 403 and "123-45-6789" not in response.text
+    await h.service.aclose()
