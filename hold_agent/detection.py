@@ -70,17 +70,17 @@ CUES: tuple[Cue, ...] = (
     _cue(HOLD, 4, r"\bplease (?:continue to |remain on |stay on )?hold\b", "asks us to hold", "hold_request"),
     _cue(HOLD, 4, r"\b(?:continue|remain|stay|keep) (?:to )?(?:hold(?:ing)?|on hold|on the line)\b", "asks us to stay on the line"),
     _cue(HOLD, 3, r"\b(?:do not|don'?t|please don'?t) hang up\b", "asks us not to hang up"),
-    _cue(HOLD, 4, r"\byour call (?:is|remains) (?:very |extremely )?important\b", "'your call is important'"),
+    _cue(HOLD, 4, r"\byour call (?:is|remains) (?:very |extremely )?important\b|\bsu llamada es (?:muy )?importante\b", "'your call is important'"),
     _cue(HOLD, 4, rf"\b(?:all )?(?:of )?our (?:\w+ )?{_STAFF} (?:are|remain|is) (?:still |currently |now |presently )?(?:busy|assisting|helping|with|on|serving|unavailable|occupied|handling|speaking)", "says the staff are busy"),
     _cue(HOLD, 4, r"\b(?:helping|assisting|serving|speaking with|with) other (?:callers|customers|guests|patients|members|clients|passengers)\b", "others are being served first"),
     _cue(HOLD, 4, rf"\b(?:next|first) available {_STAFF}?", "'next available'"),
-    _cue(HOLD, 4, r"\b(?:answered|received|taken|handled|helped|served) in the order\b", "queue order"),
-    _cue(HOLD, 4, r"\b(?:estimated|expected|approximate|current|average) (?:wait|hold)(?:ing)? time\b", "announces a wait time"),
+    _cue(HOLD, 4, r"\b(?:answered|received|taken|handled|helped|served) (?:in the order|out of (?:sequence|order))\b", "queue order"),
+    _cue(HOLD, 4, r"\b(?:estimated|expected|approximate|current|average) (?:wait|weight|hold)(?:ing)? time\b|\bwait times? (?:are|is) (?:longer|higher|extended|above)\b", "announces a wait time"),
     _cue(HOLD, 3, r"\b(?:wait|hold) time (?:is|of|will be)\b", "announces a wait time"),
     _cue(HOLD, 4, r"\byou are (?:now |currently )?(?:caller )?(?:number )?\w+ in (?:line|the queue|queue)\b|\byou are (?:now )?caller (?:number )?\w+|\byour (?:current )?position in (?:the )?(?:queue|line)\b|\bcallers? ahead of you\b", "queue position"),
     _cue(HOLD, 3, r"\b(?:high|heavy|higher than (?:normal|usual|expected)|unusually high|increased) (?:call |caller )?volumes?\b", "high call volume"),
-    _cue(HOLD, 3, r"\bwill be with you (?:shortly|momentarily|soon|as soon as|in just)|\bwill be right with you\b", "'will be with you shortly'"),
-    _cue(HOLD, 2, rf"\b(?:a|the|an|your) (?:\w+ )?{_STAFF} will (?:be|answer|assist|take)\b|\bwhen (?:the|an|a|your) {_STAFF} answers\b", "an agent will answer"),
+    _cue(HOLD, 3, r"\bwill be (?:right )?(?:back )?with you (?:shortly|momentarily|soon|as soon as|in just)|\bwill be right (?:back )?with you\b", "'will be with you shortly'"),
+    _cue(HOLD, 2, rf"\b(?:a|the|an|your) (?:\w+ ){{0,3}}(?:{_STAFF}|engineers?|technicians?|advocates?|coordinators?) will (?:be|answer|assist|take)\b|\bwhen (?:the|an|a|your) {_STAFF} answers\b", "an agent will answer"),
     _cue(HOLD, 4, r"\byour call will be (?:answered|taken|handled)\b", "'your call will be answered'"),
     _cue(HOLD, 3, r"\b(?:working|waiting) to (?:answer|take) your call\b|\bto (?:answer|take) your call (?:as soon|shortly|in)\b", "working to answer"),
     _cue(HOLD, 3, r"\bhave your (?:\w+ ){1,3}ready\b|\bwhile you wait\b", "talks to us while we wait"),
@@ -92,10 +92,14 @@ CUES: tuple[Cue, ...] = (
     _cue(HOLD, 2, r"\b(?:rather than|instead of|prefer not to) (?:wait|hold)", "offers not to wait"),
     _cue(HOLD, 2, r"\bcall you back when\b|\bwithout (?:losing|waiting)\b", "offers a callback"),
     _cue(HOLD, 2, r"\bdid you know\b", "a promo", "promo"),
-    _cue(HOLD, 2, r"\b(?:you can|you may) (?:also )?(?:visit|go to|pay|manage|check|find|view|access|download|text|chat|log in|update|schedule|request|reach us)\b.*\b(?:online|website|app|\.com|portal|chat)\b|\byou can (?:also )?\w+ .{0,60}\bonline\b|\bvisit (?:us|our website)\b|\bvisiting our website\b|\bask your (?:representative|agent|advisor) (?:for|about)\b|\bwww\b|\b\w+ ?(?:dot|\.) ?(?:com|org|gov|net)\b|\bdownload (?:the|our) \w* ?app\b|\b24 hours a day\b|\bfor faster service\b", "points us online", "promo"),
+    _cue(HOLD, 2, r"\b(?:you can|you may) (?:also )?(?:visit|go to|pay|manage|check|find|view|access|download|text|chat|log in|update|schedule|request|reach us)\b.*\b(?:online|website|app|\.com|portal|chat)\b|\byou can (?:also )?\w+ .{0,60}\bonline\b|\bvisit (?:us|our website)\b|\bvisiting our website\b|\bask (?:your (?:representative|agent|advisor) |us )?(?:for|about) (?:our|\d+%|\d+ percent|special|the new)\b|\bwww\b|\b\w+ ?(?:dot|\.) ?(?:com|org|gov|net|io|us)\b|\bdownload (?:the|our) \w* ?app\b|\b24 hours a day\b|\bfor faster service\b", "points us online", "promo"),
     _cue(HOLD, 4, r"\b(?:transferring|connecting) (?:you|your call)\b|\byour call (?:is being|will be|has been) (?:transferred|connected|forwarded|routed)\b|\bwhile (?:we|i) (?:transfer|connect)\b", "transferring us", "hold_request"),
     _cue(HOLD, 4, r"\b(?:put|place|placing|putting) you (?:on|on a) (?:brief |short |quick |little )?hold\b", "puts us on hold", "hold_request"),
-    _cue(HOLD, 4, r"\b(?:can|could|would|will|do you mind if) (?:you|i) (?:please )?(?:hold|put you on hold)\b|\b(?:would|do) you mind (?:holding|if i put you)\b|\bhold (?:on )?(?:for )?(?:just )?(?:a|one) (?:moment|second|sec|minute|min)\b|\bhold please\b|\bhang on (?:a|one|just a) (?:sec|second|moment|minute)\b|\bhang tight\b|\bhang on[.!]*$|\bhang on,? (?:let me|while)\b|\bgive me (?:one|a|just a) (?:sec|second|moment|minute)\b|\bbear with me\b", "asks us to hold a moment", "hold_request"),
+    _cue(HOLD, 4, r"\b(?:can|could|would|will|do you mind if) (?:you|i) (?:please )?(?:hold|put you on hold)\b|\b(?:would|do) you mind (?:holding|if i put you)\b|\bhold please\b"
+        r"|\b(?:i'll )?be right back\b|\blet me (?:go|run|step) (?:and )?(?:check|grab|ask|get|find|see|look)\b", "asks us to hold", "hold_request"),
+    # Said while leaving the phone, or while typing: the line decides ("soft_hold", see machine).
+    _cue(HOLD, 2, r"\b(?:hang|hold) on\b|\bhang tight\b|\bgive me (?:one|a|just a) (?:sec|second|moment|minute)\b|\bbear with me\b"
+        r"|(?:^|[.,!] )(?:one|just a|just one) (?:sec|second|moment|minute)\b", "asks us to wait a moment", "soft_hold"),
     # --- a phone menu ------------------------------------------------------------------------
     _cue(MENU, 4, rf"\b(?:press|dial|enter|push|select|marque|oprima) {_NUM}\b|\bpara (?:espa[nñ]ol|continuar)\b", "offers keypad options"),
     _cue(MENU, 3, r"\b(?:for|to) [a-z' ]{2,40},? (?:press|say|dial)\b", "menu option"),
@@ -131,20 +135,23 @@ CUES: tuple[Cue, ...] = (
     _cue(OTHER, 3, r"\b(?:may|will|might) be (?:recorded|monitored)\b|\bquality (?:assurance|and training|purposes)\b|\btraining purposes\b", "recorded-call notice"),
     _cue(OTHER, 2, r"\bthis is a reminder\b|\bplease be advised\b|\bplease note\b", "a notice"),
     # --- a person talking to us --------------------------------------------------------------
-    _cue(PERSON, 3, r"\b(?:how|what) (?:can|may|could) (?:i|we) (?:help|assist|do for) you\b|\bhow (?:can|may|could) i (?:help|assist)\b|\bwhat can i (?:do for you|help you with)\b", "offers to help"),
-    _cue(PERSON, 4, r"\bwho (?:am i|do i have the pleasure of|have i got) (?:speaking|talking) (?:with|to)\b|\bwho(?:'s| is) (?:calling|this)\b|\b(?:can|could|may) i (?:please )?(?:get|have|grab|take|ask|start with|begin with|confirm|verify|ask for) (?:your|the|a)\b|\bwho do i have on the line\b|\bwhat(?:'s| is) (?:the|your) (?:\w+ )?(?:number|date|address|zip|email)\b|\blast (?:four|4) (?:digits )?of (?:your|the)\b|\bwhat(?:'s| is| was) (?:your|the) (?:name|account|policy|date of birth|phone|member|claim|reservation|confirmation|order|best|reason)\b|\b(?:can|could) you (?:spell|confirm|verify|give me|tell me|repeat|read me)\b", "asks us something"),
+    _cue(PERSON, 3, r"\b(?:how|what) (?:can|may|could) (?:i|we) (?:help|assist|do for) you\b|\bhow (?:can|may|could) i (?:help|assist)\b|\bwhat can i (?:do for (?:you|ya|y'all)|help you with)\b|\bwhat (?:do you|can i get you) need\b|\bwhatcha need\b", "offers to help"),
+    _cue(PERSON, 4, r"\bwho (?:am i|do i have the pleasure of|have i got) (?:speaking|talking) (?:with|to)\b|\bwho(?:'s| is) (?:calling|this)\b|\b(?:can|could|may) i (?:please )?(?:get|have|grab|take|ask|start with|begin with|confirm|verify|ask for) (?:your|the|a)\b|\bwho do i have on the line\b|\bwho(?:'d| did) you say\b|\bwhere (?:are|were) you calling from\b|\bwhat(?:'s| is) (?:the|your) (?:\w+ )?(?:number|date|address|zip|email)\b|(?<!enter )(?<!enter the )\blast (?:four|4) (?:digits )?of (?:your|the)\b|\bwhat(?:'s| is| was) (?:your|the) (?:name|account|policy|date of birth|phone|member|claim|reservation|confirmation|order|best|reason)\b|\b(?:can|could) you (?:spell|confirm|verify|give me|tell me|repeat|read me)\b", "asks us something"),
     _cue(PERSON, 1, r"\b(?:you|your|you're)\b[^.!?]*\?", "asks us a question"),
-    _cue(PERSON, 3, r"\bdoes that (?:work|sound good) for you\b|\bwhat'?s going on\b|\bwhat(?:'s| is) this (?:regarding|about)\b|\bhow are you(?: doing)?(?: today)?\?|\bhow'?s it going\b|\bhow(?:'s| is) your day\b", "asks how we are"),
+    _cue(PERSON, 3, r"\b(?:does|would|will) (?:that|this|it) (?:work|sound good|be okay|be ok) (?:for you)?\b|\bwhat'?s going on\b|\bwhat(?:'s| is) this (?:regarding|about)\b|\bhow are you(?: doing)?(?: today)?\?|\bhow'?s it going\b|\bhow(?:'s| is) your day\b", "asks how we are"),
     _cue(PERSON, 3, r"\bare you (?:holding|waiting|calling) (?:for|about|to|on)\b|\b(?:[a-z] ){3,}[a-z]\b", "asks about our call"),
     _cue(PERSON, 4, r"\b(?:are you|you) still (?:there|with me|on the line)\b|\b(?:are )?you there\?|\bcan you hear me\b|\bhello[,?.!]* *(?:are you |anyone |anybody |is anyone |is anybody |is somebody )?there\b", "checks we are there"),
     _cue(PERSON, 3, r"\bwhat was that\b|\bcome again\b|\bsay that again\b|\byou cut out\b|\bbreaking up\b|\brepeat that\b", "asks us to repeat"),
     _cue(PERSON, 3, r"(?<!we're )(?<!we are )\bsorry (?:about|for) (?:the |your |that |keeping you on )?(?:long |lengthy )?(?:wait|hold|waiting|delay)\b|(?<!we're )(?<!we are )\bsorry to keep you (?:waiting|on hold)\b|\bsorry for keeping you\b|\bapologi[sz]e for the wait\b|\bsorry about that\b", "apologises"),
     _cue(PERSON, 3, r"\b(?:i'm|im|i am) (?:back|still here|listening|with you now)\b|\b(?:i'm|im|i am) here[.!?,]*$", "says they are back"),
-    _cue(PERSON, 3, r"\b(?:i|i've|i have|i just|i went ahead and|we've|we can|i can) (?:found|checked|spoke|talked|looked|pulled|updated|gone ahead|went ahead|confirmed|waived|processed|submitted|verified|see your|see the|see that|got (?:it|your|the|that|you)|have your)\b|\bi (?:did|just|have) (?:speak|spoke|talk|talked|check|checked|look|looked)\b|\b(?:looks like|it looks like|i'm looking at|i'm pulling up|i pulled up) (?:your|the|it|that|a|an|you|here|we)\b|\bi(?:'ve| have) (?:that|it|you|your|got (?:it|your|the|that|you))\b|\b(?:found|got) it\b|\bhere it is\b", "reports what they did"),
+    _cue(PERSON, 3, r"\b(?:i|i've|i have|i just|i went ahead and|we've|we can|i can) (?:found|checked|spoke|talked|looked|pulled|updated|gone ahead|went ahead|confirmed|waived|processed|submitted|verified|see your|see the|see that|see it|got (?:it|your|the|that|you)|have your)\b|\bi do see\b|\bi (?:did|just|have) (?:speak|spoke|talk|talked|check|checked|look|looked)\b|\b(?:looks like|it looks like|i'm looking at|i'm pulling up|i pulled up) (?:your|the|it|that|a|an|you|here|we)\b|\bi(?:'ve| have) (?:that|it|you|your|got (?:it|your|the|that|you))\b|\b(?:found|got) it\b|\bhere it is\b", "reports what they did"),
     _cue(PERSON, 2, r"\b(?:um|uh|uhm|erm|mhm|mm-hmm|uh-huh)\b", "fillers"),
-    _cue(PERSON, 2, r"(?:^|[.!?,] )(?:okay|ok|alright|all right|so|yeah|yes|right),? (?:so|thanks|thank you|i|let's|what|um|uh|got it|sorry|great|perfect|you|and|the|your|it's|it)\b", "a conversational turn"),
+    _cue(PERSON, 2, r"(?:^|[.!?,] )(?:okay|ok|alright|all right|so|yeah|yes|right),? (?:so|thanks|thank you|i|let's|what|um|uh|got it|sorry|great|perfect|you|and|the|your|it's|it|yep|yeah|yes)\b", "a conversational turn"),
+    _cue(PERSON, 3, r"[a-z0-9], (?:right|correct|yeah|yes|okay)\?$", "asks us to confirm"),
     _cue(PERSON, 3, r"(?<!me )(?<!i'll )(?<!i )(?<!and )\bgo ahead\b", "'go ahead'"),
     _cue(PERSON, 1, r"\b(?:i'm|i am|i'll|i can|i will|let me|i just|i need)\b", "speaks as 'I'"),
+    _cue(PERSON, 2, r"\bwe (?:do|did) (?:have|see|show)\b|\bwe(?:'ve| have) got (?:you|your|a|an|the|that|it)\b", "speaks for their team"),
+    _cue(PERSON, 2, r"\b(?:she|he|they) (?:said|says|told me|can|wants|approved)\b|\bmy (?:manager|supervisor|lead|colleague|coworker)\b", "talks about a colleague"),
     _cue(PERSON, 2, r"\bthis is (?:he|she|him|her)\b|\bspeaking\.?$", "answers the phone"),
 )
 
@@ -169,7 +176,7 @@ _WEAK_ALONE = frozenset(
     {"hi", "hey", "hello", "yes", "yeah", "yep", "oh", "ok", "okay", "there", "service", "sales", "parts", "support"}
 )
 _GREETING_WORDS = frozenset({"hi", "hey", "hello"})
-_GREETING_OPENER = re.compile(r"^(?:(?:yes|yeah|oh|um|uh|sorry)[,.]? )?(?:hi|hello|hey|good (?:morning|afternoon|evening))\b")
+_GREETING_OPENER = re.compile(r"^(?:(?:yes|yeah|oh|um|uh|sorry)[,.]? )?(?:hi|hiya|hello|hey|howdy|yello|good (?:morning|afternoon|evening))\b")
 # "Thank you for holding." and nothing else: a queue's opener, or a person's; undecided alone.
 _THANKS_ONLY = re.compile(
     r"^(?:(?:thank you|thanks)(?: so much)? for (?:your )?(?:continued )?(?:patience|patients|holding|folding|hoarding|waiting)[.!,]? ?)+$"
@@ -183,7 +190,12 @@ _NAME_INTRO = re.compile(
     r"(\s+[A-Z][A-Za-z'\-]*)?(\s*[,.!?]|\s+\w+|\s*$)"
 )
 _NAME_SPEAKING = re.compile(r"(?:^|[,.]\s*)([A-Za-z][A-Za-z'\-]*)\s+(?:speaking|here)\b")
-_AFTER_NAME = frozenset({"with", "from", "in", "at", "on", "speaking", "here", "how", "and", "over", "calling", "your"})
+# "Parts department, Gary.": a department, then just a name.
+_DEPARTMENT_THEN_NAME = re.compile(
+    r"^(?i:(?:[\w']+ ){0,3}?(?:desk|department|office|counter|billing|reservations|pharmacy|claims|records|support|"
+    r"service|dispatch|scheduling))[,.]\s+([A-Za-z][A-Za-z'\-]*)[.!]?$"
+)
+_AFTER_NAME = frozenset({"with", "from", "in", "at", "on", "speaking", "here", "how", "what", "and", "over", "calling", "your"})
 _NOT_NAMES = frozenset(
     ["a", "an", "the", "to", "not", "our", "your", "my", "it", "that", "what", "why", "how", "for", "because", "being", "only", "just", "important", "urgent", "regarding", "about", "in", "on", "at", "no", "all", "also", "automated", "recorded", "reminder", "message", "call", "calling", "office", "line", "number", "department", "team", "service", "services", "customer", "customers", "company", "center", "centre", "bank", "insurance", "hotel", "clinic", "hospital", "pharmacy", "store", "support", "billing", "claims", "sales", "hold", "holding", "closed", "open", "available", "unavailable", "currently", "please", "thank", "thanks", "welcome", "sorry", "here", "there", "correct", "right", "wrong", "fine", "great", "good", "ok", "okay", "yes", "yeah", "done", "ready", "me", "him", "her", "them", "us", "you", "we", "they", "he", "she", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "back", "still", "so", "glad", "happy", "going", "sure", "afraid", "calling", "looking", "having", "trying", "unable", "either", "out", "away", "gonna", "going", "just", "really", "alright", "over", "gone", "time", "now", "late", "true", "real", "coming", "on"]
 )
@@ -208,6 +220,7 @@ SILENCE_SECONDS = 15  # first words after this long a silence lean towards a per
 QUEUE_UNMISTAKABLE = 7  # hold vocabulary that moves a call even with a person on the line
 LOW_CONFIDENCE = 0.6  # a final the transcriber is this unsure of is likely music or noise
 CONFIDENT = 0.75  # ...and this sure of is likely speech
+MUSIC_CEILING = 0.7  # the most confidence music usually gets
 NOISE_NEIGHBOURHOOD_SECONDS = 20
 UNMISTAKABLE = 7  # an interim may decide only with this much person evidence (a name and an offer to help) and no machine cue
 REPEAT_SIMILARITY = 0.75
@@ -225,6 +238,8 @@ class Judgement:
     repeat: bool = False
     # Sounded like music or noise (no cue, a chant, low confidence).
     noise: bool = False
+    # "One moment" / "hang on": a hold only if what follows is music or silence.
+    soft_hold: bool = False
 
 
 def judge(
@@ -271,6 +286,12 @@ def judge(
         and at is not None
         and (at - memory.last_noise_at).total_seconds() < NOISE_NEIGHBOURHOOD_SECONDS
     )
+    murky = state is CallState.HOLD and not person_seen and confidence is not None and confidence < MUSIC_CEILING
+    if murky and scores[PERSON] >= DECIDE and not evidence.tags & {"department", "name"}:
+        # Music reaches this confidence; a person picking up usually comes through clearer,
+        # or says who they are.
+        scores[PERSON] = DECIDE - 1
+        reasons[PERSON].append("not clear enough to be sure it is a person")
     unsure = confidence is None or confidence < CONFIDENT
     short = len(words) <= 4 and not evidence.tags & {"department", "name"}
     if near_noise and unsure and short and scores[PERSON] >= DECIDE and not person_seen:
@@ -281,6 +302,11 @@ def judge(
 
     repeat = _is_repeat(line, memory.heard)
     verdict, reason = _decide(scores, reasons)
+    soft_only = "soft_hold" in evidence.tags and "hold_request" not in evidence.tags and scores[HOLD] <= 2
+    if verdict is HOLD and soft_only and state is not CallState.REPRESENTATIVE:
+        # "One moment while I look that up" from a menu or a queue is not a hold by itself;
+        # from a person we are talking to, it may be (the machine waits for what follows).
+        verdict, reason = OTHER, "not decisive: " + "; ".join(reasons[HOLD])
     if state is CallState.REPRESENTATIVE and "hold_request" in evidence.tags and verdict is not HOLD:
         # The person on the line asking us to hold is decisive, however chatty the sentence.
         verdict, reason = HOLD, "; ".join(reasons[HOLD])
@@ -288,7 +314,7 @@ def judge(
         verdict = HOLD if state is not CallState.IVR else (OTHER if verdict is PERSON else verdict)
         reason = "repeats a recording this call already heard"
     elif state is CallState.HOLD and person_seen and _sounds_like_return(
-        line, words, scores, on_hold_for, formatted=re.search(r"[A-Z.,?!]", text) is not None, unsure=low_confidence
+        line, words, scores, on_hold_for, formatted=is_formatted(text), unsure=low_confidence
     ):
         verdict, reason = PERSON, "the representative is back"
 
@@ -312,6 +338,7 @@ def judge(
         "hold_request" in evidence.tags,
         repeat,
         noise,
+        "soft_hold" in evidence.tags and "hold_request" not in evidence.tags,
     )
 
 
@@ -327,6 +354,12 @@ def remember(memory: DetectorMemory, text: str, judgement: Judgement, at: dateti
         last_speech_at=at or memory.last_speech_at,
         last_noise_at=(at or memory.last_noise_at) if noise else memory.last_noise_at,
     )
+
+
+def is_formatted(text: str) -> bool:
+    """Smart-formatted by the transcriber: punctuation, or a capital other than the pronoun
+    "I" (alone or in "I'll", "I'm": lyrics come out with those too)."""
+    return re.search(r"[.,?!]", text) is not None or re.search(r"[A-Z](?=[A-Za-z])|[A-HJ-Z]", text) is not None
 
 
 def normalise(text: str) -> str:
@@ -367,7 +400,7 @@ def _score(text: str, line: str, words: list[str]) -> _Evidence:
     if name_weight:
         _add(scores, reasons, PERSON, name_weight, "a person introduces themselves")
         tags.add("identity")
-    formatted = re.search(r"[A-Z.,?!]", text) is not None
+    formatted = is_formatted(text)
     if _BARE_ANSWER.match(line) and not name_weight:
         greeting_only = all(word in _WEAK_ALONE for word in words)
         greets = bool(_GREETING_WORDS & set(words))
@@ -398,7 +431,8 @@ def _score(text: str, line: str, words: list[str]) -> _Evidence:
         _add(scores, reasons, PERSON, 2, "names their department")
     if name_weight:
         tags.add("name")
-    if _MACHINE_VOICE.search(line) and not _PERSON_VOICE.search(line) and scores[PERSON]:
+    team_talk = "speaks for their team" in reasons[PERSON]
+    if _MACHINE_VOICE.search(line) and not _PERSON_VOICE.search(line) and scores[PERSON] and not team_talk:
         _add(scores, reasons, PERSON, -1, "speaks as 'we' to 'callers'")
     if len(words) <= 4 and not formatted and "department" not in tags:
         # A short lower-case fragment with no punctuation is how music comes out of the
@@ -444,6 +478,9 @@ def _name_weight(text: str) -> int:
         best = max(best, score)
     for match in _NAME_SPEAKING.finditer(text):
         best = max(best, _name_score(match.group(1)))
+    after_department = _DEPARTMENT_THEN_NAME.match(text.strip())
+    if after_department:
+        best = max(best, _name_score(after_department.group(1)))
     return best
 
 
@@ -543,12 +580,16 @@ def _sounds_like_return(
     settling = on_hold_for is not None and on_hold_for < HOLD_SETTLING_SECONDS
     if settling:
         return scores[PERSON] >= DECIDE + 1 and scores[HOLD] < 2
-    if _THANKS_ONLY.match(re.sub(r"^(?:okay|ok|alright|all right|so|hi|hello|yes|yeah),? ", "", line)):
+    # "Okay, thanks for holding." is them; a bare "Thank you for holding." may be the queue
+    # system the company plays during a personal hold too.
+    opened = re.sub(r"^(?:okay|ok|alright|all right|so|hi|hello|yes|yeah),? ", "", line)
+    if opened != line and _THANKS_ONLY.match(opened):
         return True
     machine_free = scores[HOLD] < 2 and scores[MENU] == scores[VOICEMAIL] == scores[CLOSED] == 0
-    if not machine_free or unsure:
-        return False
-    return scores[PERSON] >= 2 or (formatted and len(words) >= 3)
+    if not machine_free or unsure or (len(words) < 2 and "?" not in line):
+        return False  # "Yeah." alone is as likely the radio; "Hello?" is them
+    speaks_as_person = _PERSON_VOICE.search(line) is not None or re.search(r"\byou\b", line) is not None
+    return scores[PERSON] >= 2 or (formatted and len(words) >= 3 and speaks_as_person and not _MACHINE_VOICE.search(line))
 
 
 def _is_repeat(line: str, heard: list[str]) -> bool:

@@ -79,6 +79,8 @@ from .validation import DtmfRefused, normalize_dtmf
 MIN_HOLD_TOOL_CONFIDENCE = 0.5
 # A pickup is taken back when, within this window, no person has spoken since and the queue
 # speaks again this clearly (or repeats itself).
+# The outcome of a call Telnyx told us is gone (a 404/422 to a command) before any hangup webhook.
+DISCONNECTED = "disconnected"
 FALSE_ALARM_WINDOW_SECONDS = 60
 FALSE_ALARM_HOLD_SCORE = 4
 # An assistant that fails to start this many times in a row ends the call.
@@ -300,6 +302,22 @@ def _on_transcript(ctx: _Step, event: TranscriptHeard) -> None:
         and (ctx.at - ctx.s.representative_at).total_seconds() <= FALSE_ALARM_WINDOW_SECONDS
         and not _person_spoke_since_pickup(ctx.s)
     )
+    soft = event.is_final and ctx.s.state is CallState.REPRESENTATIVE and not ctx.late
+    if soft and _soft_hold_followed(ctx, text, event.confidence, judgement):
+        return
+    # "Hello? ... Yeah, this is Jake. Just kidding, leave a message after the beep": a pickup
+    # that turns out to be a voicemail greeting ends the call as one.
+    voicemail_after_all = (
+        event.is_final
+        and ctx.s.state is CallState.REPRESENTATIVE
+        and judgement.verdict is detection.Verdict.VOICEMAIL
+        and ctx.s.representative_at is not None
+        and (ctx.at - ctx.s.representative_at).total_seconds() <= FALSE_ALARM_WINDOW_SECONDS
+    )
+    if voicemail_after_all:
+        _hang_up(ctx, "voicemail", f"the pickup was a voicemail greeting ({judgement.reason}): {text[:120]}")
+        ctx.reply("That was a voicemail greeting; hanging up.")
+        return
     if not judgement.actionable and not false_alarm:
         ctx.reply(f"Heard: {judgement.verdict.value}.")
         return
@@ -327,6 +345,34 @@ def _on_transcript(ctx: _Step, event: TranscriptHeard) -> None:
         ctx.reply(f"Nobody will answer ({outcome}); hanging up.")
 
 
+def _soft_hold_followed(ctx: _Step, text: str, confidence: float | None, judgement: detection.Judgement) -> bool:
+    """A person's "one moment" / "hang on" is a hold only if music or a queue follows; if
+    they simply go on talking it was a pause. Returns True when this line was handled."""
+    pending = ctx.s.pending_hold_at
+    if pending is not None:
+        ctx.s.pending_hold_at = None
+        # A clear, smart-formatted sentence with nothing a machine would say is them again,
+        # even without a cue of its own; music comes out short, unformatted or unsure.
+        sentence = (
+            judgement.verdict is detection.Verdict.OTHER
+            and not judgement.scores
+            and len(text.split()) >= 5
+            and detection.is_formatted(text)
+            and (confidence is None or confidence >= detection.CONFIDENT)
+        )
+        still_talking = sentence or judgement.verdict is detection.Verdict.HUMAN or judgement.scores.get("human", 0) >= 2
+        if not still_talking:
+            _enter_hold(ctx, f"on hold since they asked us to wait, then: {text[:120]}", since=pending)
+            ctx.reply("They asked us to wait and the line went to music; waiting on hold.")
+            return True
+    if judgement.soft_hold:
+        ctx.s.pending_hold_at = ctx.at
+        ctx.note(f"asked to wait a moment ({text[:80]}); on hold if music follows")
+        ctx.reply("Asked to wait a moment.")
+        return True
+    return False
+
+
 def _on_end_requested(ctx: _Step, event: EndRequested) -> None:
     outcome = "completed" if ctx.s.state is CallState.REPRESENTATIVE else "ended_by_agent"
     reason = event.reason or "end requested"
@@ -339,6 +385,11 @@ def _on_hangup(ctx: _Step, event: HangupReceived) -> None:
     ctx.s.hangup_source = ctx.s.hangup_source or event.source
     if ctx.s.state is CallState.ENDED:
         ctx.note(f"call.hangup after the session ended (cause {event.cause})")
+        if ctx.s.outcome == DISCONNECTED and ctx.s.history and event.cause:
+            # We ended it when Telnyx refused a command ("call gone"), not knowing why; the
+            # hangup webhook, racing that refusal, says why.
+            ctx.s.outcome = hangup_outcome(event.cause, event.source, ctx.s.history[-1].from_state)
+            ctx.note(f"outcome {DISCONNECTED} refined to {ctx.s.outcome} by the hangup cause")
         ctx.reply("Already ended.")
         return
     outcome = hangup_outcome(event.cause, event.source, ctx.s.state)
@@ -388,11 +439,11 @@ def _on_command_settled(ctx: _Step, event: CommandSettled) -> None:
         if ctx.s.state is not CallState.ENDED:
             why = f"Telnyx says the call is gone ({record.result})"
             if record.action == Hangup.action:
-                _end(ctx, "disconnected", why)
+                _end(ctx, DISCONNECTED, why)
             else:
                 # A 404 can also mean something else was not found: hang up to be sure the
                 # line is not left open (harmless if the call is really gone).
-                _hang_up(ctx, "disconnected", why)
+                _hang_up(ctx, DISCONNECTED, why)
         return
     if record.action == StartTranscription.action:
         ctx.s.transcribing = False
@@ -418,12 +469,14 @@ def _on_time_elapsed(ctx: _Step, event: TimeElapsed) -> None:
 # --- transitions --------------------------------------------------------------------------
 
 
-def _enter_hold(ctx: _Step, why: str) -> None:
+def _enter_hold(ctx: _Step, why: str, since: datetime | None = None) -> None:
+    """`since`: when the hold really began, if before this event ("one moment", then music)."""
     if ctx.s.assistant is not None:
         ctx.issue(StopAssistant, summary=f"stop {ctx.s.assistant} assistant for hold")
         ctx.s.assistant = None
     ctx.move(CallState.HOLD, why)
-    ctx.s.hold_started_at = ctx.at
+    ctx.s.pending_hold_at = None
+    ctx.s.hold_started_at = since or ctx.at
     ctx.s.hold_count += 1
     _ensure_transcription(ctx)
 

@@ -142,6 +142,8 @@ class CallSession(BaseModel):
     # that carry no time of their own (tool calls, the watchdog) are placed on Telnyx's clock
     # with it, so hold time and silences stay consistent whatever the skew or delay.
     telnyx_clock_offset: float | None = None
+    # A person said "one moment" / "hang on": if music or silence follows, the hold began then.
+    pending_hold_at: datetime | None = None
 
     transcript: list[TranscriptLine] = Field(default_factory=list)
     history: list[Transition] = Field(default_factory=list)

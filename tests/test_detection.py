@@ -130,10 +130,17 @@ def test_interim_results_decide_only_when_unmistakable() -> None:
 
 
 def test_a_representative_back_from_their_own_hold() -> None:
-    for text in ("Thank you for holding.", "Alright, I'm back.", "Okay so I checked and it's ready."):
+    back = ("Okay, thanks for holding.", "Alright, I'm back.", "Okay so I checked and it's ready.", "So we do have Thursday open.")
+    for text in back:
         judgement = judge(text, CallState.HOLD, person_seen=True)
         assert judgement.verdict is PERSON and judgement.actionable, text
-    for text in ("yeah yeah", "i'll be there", "la la la"):
+    # Companies play their queue system inside a personal hold too: a bare thank-you, "your
+    # engineer will be back with you", and lyrics with a capital "I'll" are not them.
+    not_back = (
+        "yeah yeah", "i'll be there", "la la la", "and I'll be there for you", "Thank you for holding.",
+        "Your Parallax support engineer will be back with you shortly.",
+    )
+    for text in not_back:
         assert not judge(text, CallState.HOLD, person_seen=True).actionable, text
 
 

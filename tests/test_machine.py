@@ -313,6 +313,20 @@ def test_a_command_on_a_vanished_call_ends_the_session() -> None:
     assert hangup_gone.commands == []
 
 
+def test_the_hangup_webhook_racing_a_call_gone_refusal_says_why_it_ended() -> None:
+    session = new_session(S.DIALING)
+    answered = machine.step(session, CallAnswered(call_control_id=CALL), at(1))
+    refused = CommandSettled(command_id=answered.commands[1].command_id, ok=False, detail="HTTP 422", call_gone=True)
+    gone = machine.step(answered.session, refused, at(2))
+    assert gone.session.outcome == "disconnected"
+    told = machine.step(gone.session, HangupReceived(cause="normal_clearing", source="callee"), at(3))
+    assert told.session.state is S.ENDED and told.session.outcome == "hung_up_by_company"
+    assert told.commands == []
+    # An outcome we knew already is never rewritten by a later hangup.
+    again = machine.step(told.session, HangupReceived(cause="user_busy", source="callee"), at(4))
+    assert again.session.outcome == "hung_up_by_company"
+
+
 @pytest.mark.parametrize(
     ("state", "seconds", "outcome"),
     [(S.IVR, 600, "ivr_timeout"), (S.HOLD, 3600, "hold_timeout"), (S.REPRESENTATIVE, 7200, "call_timeout"), (S.DIALING, 7200, "call_timeout")],
@@ -426,3 +440,29 @@ def test_a_delayed_webhook_does_not_pull_the_clock_back() -> None:
     session = machine.step(session, CallAnswered(call_control_id=CALL, at=at(100)), at(100)).session
     session = machine.step(session, final("For billing, press 2.", at=at(90)), at(130)).session  # 40 s late
     assert session.telnyx_clock_offset == pytest.approx(0)
+
+
+def test_one_moment_then_music_is_a_hold_that_began_at_one_moment() -> None:
+    session = new_session(S.REPRESENTATIVE, representative_at=at(0))
+    waiting = machine.step(session, final("Okay, give me one sec.", at=at(10)), at(10))
+    assert waiting.session.state is S.REPRESENTATIVE and waiting.session.pending_hold_at == at(10)
+    music = machine.step(waiting.session, final("oh baby", confidence=0.3, at=at(25)), at(25))
+    assert music.session.state is S.HOLD and [c.action for c in music.commands] == ["ai_assistant_stop"]
+    assert music.session.hold_started_at == at(10)
+
+
+def test_one_moment_while_still_talking_is_only_a_pause() -> None:
+    session = new_session(S.REPRESENTATIVE, representative_at=at(0))
+    waiting = machine.step(session, final("One moment, I am checking.", at=at(10)), at(10)).session
+    talking = machine.step(waiting, final("Okay, I see your order here, it shipped on Monday.", at=at(14)), at(14))
+    assert talking.session.state is S.REPRESENTATIVE and talking.commands == []
+    assert talking.session.pending_hold_at is None
+
+
+def test_a_pickup_that_turns_out_to_be_a_voicemail_greeting() -> None:
+    session = new_session(S.IVR)
+    picked = machine.step(session, final("Hello?", at=at(2)), at(2)).session
+    assert picked.state is S.REPRESENTATIVE
+    greeting = machine.step(picked, final("Just kidding, leave a message after the beep!", at=at(8)), at(8))
+    assert greeting.session.state is S.ENDED and greeting.session.outcome == "voicemail"
+    assert [c.action for c in greeting.commands] == ["hangup"]
