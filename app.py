@@ -13,7 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import ValidationError
 
-from fake_company.willow_creek import build_router as fake_company_router
+from fake_company.texml_routes import build_router as fake_company_router
 from hold_agent.config import InsecureSettings, Settings
 from hold_agent.main import create_app
 from hold_agent.telnyx import CallControl

@@ -20,11 +20,15 @@ import asyncio
 import json
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+# Told of every command that takes effect: (action, call_control_id, body). "dial" included.
+Listener = Callable[[str, str, dict[str, Any]], None]
 
 
 @dataclass
@@ -67,7 +71,12 @@ class TelnyxStandIn:
         self._dial_ids: dict[str, str] = {}
         # command_id -> (its index among distinct commands, attempts so far)
         self._attempts: dict[str, list[int]] = {}
+        self.listeners: list[Listener] = []
         self.app = self._build()
+
+    def _tell(self, action: str, call_control_id: str, body: dict[str, Any]) -> None:
+        for listener in self.listeners:
+            listener(action, call_control_id, body)
 
     def hang_up(self, call_control_id: str) -> None:
         self.calls[call_control_id].alive = False
@@ -92,6 +101,7 @@ class TelnyxStandIn:
             if isinstance(command_id, str):
                 self._dial_ids[command_id] = call_control_id
                 self.applied[command_id] += 1
+            self._tell("dial", call_control_id, body)
             await self._maybe_slow(command_id)
             return _data(
                 {
@@ -122,6 +132,7 @@ class TelnyxStandIn:
                 self.applied[command_id] += 1
             if action == "hangup":
                 call.alive = False
+            self._tell(action, call_control_id, body)
             await self._maybe_slow(command_id)
             if action == "ai_assistant_start":
                 return _data({"result": "ok", "conversation_id": str(uuid.uuid4())})

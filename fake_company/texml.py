@@ -32,12 +32,15 @@ class TeXML:
         num_digits: int = 1,
         timeout: int = 6,
         valid_digits: str | None = None,
+        finish_on_key: str | None = None,
     ) -> TeXML:
         attributes = {"action": action, "method": "POST", "input": input, "timeout": str(timeout)}
         if "dtmf" in input:
             attributes["numDigits"] = str(num_digits)
         if valid_digits:
             attributes["validDigits"] = valid_digits
+        if finish_on_key:
+            attributes["finishOnKey"] = finish_on_key
         gather = SubElement(self.root, "Gather", attributes)
         self.say(prompt, parent=gather)
         return self
