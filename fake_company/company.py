@@ -83,7 +83,8 @@ class Record:
     task_done: bool = False
     hold_seconds: float = 0.0  # company time spent in holds and the person's own holds
     ended_by: str | None = None  # "caller" or "company"
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # what the caller got wrong
+    stray_keys: list[str] = field(default_factory=list)
 
 
 class Company:
@@ -247,6 +248,7 @@ class Company:
             if isinstance(heard, Speech):
                 return True
             if nudge:
+                self.record.problems.append(f"the person waited {step.patience:g} s in silence and asked: {nudge}")
                 await self.line.say(nudge, "person")
         self.record.problems.append("nobody answered the person")
         await self.line.say("I'm going to hang up now.", "person")
@@ -291,22 +293,31 @@ class Company:
             await self.line.say(line, speaker)
 
     async def _speech(self, seconds: float) -> Speech | Gone | None:
-        """The caller's next speech within `seconds` (keys pressed meanwhile are ignored)."""
+        """The caller's next speech within `seconds` (keys pressed meanwhile go nowhere)."""
         deadline = self.line.now() + seconds
         while (remaining := deadline - self.line.now()) > 0:
             heard = await self.line.listen(remaining)
             if heard is None or isinstance(heard, (Speech, Gone)):
                 return heard
+            self._stray(heard)
         return None
 
     async def _idle(self, seconds: float) -> Gone | None:
-        """Let `seconds` pass; only a hangup interrupts."""
+        """Let `seconds` pass; only a hangup interrupts (keys pressed go nowhere)."""
         deadline = self.line.now() + seconds
         while (remaining := deadline - self.line.now()) > 0:
             heard = await self.line.listen(remaining)
             if heard is None or isinstance(heard, Gone):
                 return heard
+            self._stray(heard)
         return None
+
+    def _stray(self, heard: Keys | Speech) -> None:
+        """Keys pressed where no menu listens (on hold, to a person) are a caller's mistake:
+        a callback offer taken by accident, a menu answered too late."""
+        if isinstance(heard, Keys):
+            self.record.stray_keys.append(heard.digits)
+            self.record.problems.append(f"keys {heard.digits!r} pressed where no menu was listening")
 
     async def _until_gone(self, seconds: float) -> bool:
         heard = await self._idle(seconds)

@@ -14,6 +14,9 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent
+# What the child inherits from our environment: enough to run Python, nothing that configures
+# the service (a developer's shell settings must not change what a test or simulation sees).
+INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "SYSTEMROOT", "VIRTUAL_ENV")
 
 
 def free_port() -> int:
@@ -29,7 +32,7 @@ class AgentProcess:
     def __init__(self, env: dict[str, str], public: bool = False, startup_seconds: float = 30) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        inherited = {k: v for k, v in os.environ.items() if not k.startswith(("TELNYX_", "PUBLIC_BASE_URL"))}
+        inherited = {k: v for k, v in os.environ.items() if k in INHERITED or k.startswith("PYTHON")}
         self.env = {**inherited, "PORT": str(self.port), "HOST": "127.0.0.1", **env}
         if public:
             self.env["PUBLIC_BASE_URL"] = self.url
@@ -53,14 +56,17 @@ class AgentProcess:
         while True:
             if self._process.poll() is not None:
                 self._log.seek(0)
-                raise RuntimeError(f"app.py exited early:\n{self._log.read()}")
+                output = self._log.read()
+                self._close()
+                raise RuntimeError(f"app.py exited early:\n{output}")
             try:
                 if httpx.get(f"{self.url}/health", timeout=0.5).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("app.py did not become healthy")
+                self.__exit__()
+                raise RuntimeError(f"app.py did not become healthy within {self._startup_seconds:g} s:\n{self.output}")
             time.sleep(0.1)
 
     def __exit__(self, *exc: object) -> None:
@@ -74,5 +80,9 @@ class AgentProcess:
             self._process.wait()
         self._log.seek(0)
         self.output = self._log.read()
+        self._close()
+
+    def _close(self) -> None:
+        self._process = None
         self._log.close()
         self._workdir.cleanup()

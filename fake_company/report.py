@@ -28,7 +28,9 @@ class CallReport:
     hold_seconds: float | None  # as the service counted it
     company_hold_seconds: float  # as the company played it
     states: list[str]
+    company_steps: list[str]
     commands: list[str]
+    tool_replies: list[str]
     assistant_said: list[str]
     webhooks: dict[str, Any]
     company_seconds: float
@@ -56,7 +58,9 @@ def judge_call(
     """Pass when the service reached the expected outcome by the expected path, never started
     the representative assistant before a person spoke, lost no webhook, and (for a completed
     call) the company's task really was done."""
-    failures = list(problems)
+    failures = list(problems) + log.problems + (record.problems if record else [])
+    if log.timed_out:
+        failures.append("the call ran past --timeout; the company hung up")
     outcome = session.get("outcome") if session else None
     expected = scenario.expect.outcome
     if outcome != expected:
@@ -89,7 +93,9 @@ def judge_call(
         hold_seconds=round(session["hold_seconds"], 1) if session else None,
         company_hold_seconds=round(record.hold_seconds, 1) if record else 0.0,
         states=states,
+        company_steps=record.steps if record else [],
         commands=log.commands,
+        tool_replies=log.tool_replies,
         assistant_said=log.spoken,
         webhooks={
             "sent": webhooks.sent,
@@ -107,7 +113,7 @@ def judge_call(
             "steps": record.steps,
             "answers": [{"asked": q, "heard": a, "right": ok} for q, a, ok in record.answers],
             "ended_by": record.ended_by,
-            "problems": record.problems,
+            "stray_keys": record.stray_keys,
         }
         if record
         else {},
@@ -164,7 +170,10 @@ def render(report: CallReport) -> str:
         f"  on hold    {report.hold_seconds} s by the service's count; the company played {report.company_hold_seconds} s"
     )
     lines.append(f"  states     {' -> '.join(report.states)}")
+    lines.append(f"  company    {' -> '.join(report.company_steps)}")
     lines.append(f"  commands   {', '.join(report.commands)}")
+    for reply in report.tool_replies:
+        lines.append(f"  tool       {reply}")
     for said in report.assistant_said:
         lines.append(f"  said       {said}")
     hooks = report.webhooks

@@ -29,6 +29,12 @@ DROP = "drop"
 HANGUP = "hangup"
 
 ContextValue = str | int | float | bool
+# Every outcome the service records (API.md lists them): an expectation must be one of these.
+OUTCOMES = frozenset(
+    {"completed", "ended_by_agent", "dial_failed", "busy", "rejected", "no_answer", "invalid_number",
+     "time_limit", "cancelled", "hung_up_by_company", "hung_up_by_agent", "hung_up", "failed", "disconnected",
+     "assistant_failed", "ivr_timeout", "hold_timeout", "call_timeout", "voicemail", "closed"}
+)
 
 
 def _as_lines(value: object) -> object:
@@ -147,6 +153,13 @@ class CallSpec(_Strict):
 class Expect(_Strict):
     outcome: str = Field(description="the session outcome the agent must reach")
     path: list[str] | None = Field(default=None, description="keys the agent must press, in order")
+
+    @field_validator("outcome")
+    @classmethod
+    def _known_outcome(cls, value: str) -> str:
+        if value not in OUTCOMES:
+            raise ValueError(f"{value!r} is not an outcome the service records: one of {', '.join(sorted(OUTCOMES))}")
+        return value
 
 
 class Scenario(_Strict):

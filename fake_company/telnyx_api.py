@@ -27,8 +27,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-# Told of every command that takes effect: (action, call_control_id, body). "dial" included.
-Listener = Callable[[str, str, dict[str, Any]], None]
+# Told of every command that takes effect: (action, call_control_id, body, the answer's data).
+# "dial" included.
+Listener = Callable[[str, str, dict[str, Any], dict[str, Any]], None]
+# The Call Control actions the stand-in knows; any other is a 404, as an unknown path is.
+ACTIONS = frozenset(
+    {"answer", "hangup", "send_dtmf", "speak", "ai_assistant_start", "ai_assistant_stop",
+     "transcription_start", "transcription_stop", "playback_start", "playback_stop", "gather", "bridge"}
+)
 
 
 @dataclass
@@ -74,9 +80,9 @@ class TelnyxStandIn:
         self.listeners: list[Listener] = []
         self.app = self._build()
 
-    def _tell(self, action: str, call_control_id: str, body: dict[str, Any]) -> None:
+    def _tell(self, action: str, call_control_id: str, body: dict[str, Any], data: dict[str, Any]) -> None:
         for listener in self.listeners:
-            listener(action, call_control_id, body)
+            listener(action, call_control_id, body, data)
 
     def hang_up(self, call_control_id: str) -> None:
         self.calls[call_control_id].alive = False
@@ -101,17 +107,16 @@ class TelnyxStandIn:
             if isinstance(command_id, str):
                 self._dial_ids[command_id] = call_control_id
                 self.applied[command_id] += 1
-            self._tell("dial", call_control_id, body)
+            data = {
+                "call_control_id": call_control_id,
+                "call_leg_id": str(uuid.uuid4()),
+                "call_session_id": str(uuid.uuid4()),
+                "is_alive": True,
+                "record_type": "call",
+            }
+            self._tell("dial", call_control_id, body, data)
             await self._maybe_slow(command_id)
-            return _data(
-                {
-                    "call_control_id": call_control_id,
-                    "call_leg_id": str(uuid.uuid4()),
-                    "call_session_id": str(uuid.uuid4()),
-                    "is_alive": True,
-                    "record_type": "call",
-                }
-            )
+            return _data(data)
 
         @app.post("/v2/calls/{call_control_id}/actions/{action}")
         async def act(call_control_id: str, action: str, request: Request) -> JSONResponse:
@@ -119,7 +124,7 @@ class TelnyxStandIn:
             if problem is not None:
                 return problem
             call = self.calls.get(call_control_id)
-            if call is None:
+            if call is None or action not in ACTIONS:
                 return _error(404, "Resource not found")
             command_id = body.get("command_id")
             if isinstance(command_id, str) and command_id in call.command_ids:
@@ -132,11 +137,12 @@ class TelnyxStandIn:
                 self.applied[command_id] += 1
             if action == "hangup":
                 call.alive = False
-            self._tell(action, call_control_id, body)
-            await self._maybe_slow(command_id)
+            data: dict[str, Any] = {"result": "ok"}
             if action == "ai_assistant_start":
-                return _data({"result": "ok", "conversation_id": str(uuid.uuid4())})
-            return _data({"result": "ok"})
+                data["conversation_id"] = str(uuid.uuid4())
+            self._tell(action, call_control_id, body, data)
+            await self._maybe_slow(command_id)
+            return _data(data)
 
         return app
 

@@ -60,8 +60,10 @@ class CallEvents:
         self._now = now
         self._leg = str(uuid.uuid4())
         self._session = str(uuid.uuid4())
+        # The client_state of the latest command: Telnyx echoes it in the webhooks that follow.
+        self.client_state: str | None = dial_body.get("client_state")
 
-    def envelope(self, event_type: str, client_state: str | None = None, **payload: Any) -> dict[str, Any]:
+    def envelope(self, event_type: str, **payload: Any) -> dict[str, Any]:
         occurred = self._started + timedelta(seconds=self._now())
         return {
             "data": {
@@ -74,7 +76,7 @@ class CallEvents:
                     "call_leg_id": self._leg,
                     "call_session_id": self._session,
                     "connection_id": self._dial.get("connection_id"),
-                    "client_state": client_state if client_state is not None else self._dial.get("client_state"),
+                    "client_state": self.client_state,
                     "from": self._dial.get("from"),
                     "to": self._dial.get("to"),
                     **payload,
@@ -103,8 +105,12 @@ class WebhookDelivery:
         key: SigningKey,
         unreliability: Unreliability,
         rng: random.Random,
+        url: str = WEBHOOK_PATH,
     ) -> None:
+        """`url`: where Telnyx posts: the dial's `webhook_url` when it has one, else the
+        service's own path (relative to the client's base URL)."""
         self._client = client
+        self._url = url
         self._key = key
         self._unreliability = unreliability
         self._rng = rng
@@ -158,7 +164,7 @@ class WebhookDelivery:
 
     async def _post_later(self, envelope: dict[str, Any], delay: float) -> None:
         await asyncio.sleep(delay)
-        await self._post(envelope)
+        await self._post({**envelope, "meta": {**envelope.get("meta", {}), "attempt": 2}})
 
     async def _post(self, envelope: dict[str, Any]) -> None:
         body = json.dumps(envelope).encode()
@@ -167,7 +173,7 @@ class WebhookDelivery:
         event = envelope["data"]["event_type"]
         started = time.perf_counter()
         try:
-            response = await self._client.post(WEBHOOK_PATH, content=body, headers=headers)
+            response = await self._client.post(self._url, content=body, headers=headers)
         except httpx.HTTPError as error:
             self.stats.refused.append(f"{event}: {type(error).__name__}")
             return

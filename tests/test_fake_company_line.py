@@ -354,7 +354,10 @@ async def test_a_person_nudges_once_then_hangs_up_when_nobody_answers() -> None:
     assert line.when("I'm going to hang up now.") == pytest.approx(line.ends("Hello? Is anyone there?") + 12)
     assert line.hung_up_at == pytest.approx(line.ends("I'm going to hang up now."))
     assert record.ended_by == "company"
-    assert record.problems == ["nobody answered the person"]
+    assert record.problems == [
+        "the person waited 12 s in silence and asked: Hello? Is anyone there?",
+        "nobody answered the person",
+    ]
     assert record.answers == [] and record.task_done is False
 
 
@@ -374,7 +377,7 @@ async def test_a_person_asks_each_question_and_records_the_answers() -> None:
     record, line = await play(
         "corner-hardware",
         Cue("how can I help", Speech("Hi, do you have a 10 inch pipe wrench?")),
-        Cue("What name", [Keys("5"), Speech("It's alex morgan.")], delay=0.5),  # keys meanwhile are ignored
+        Cue("What name", [Keys("5"), Speech("It's alex morgan.")], delay=0.5),  # keys go nowhere, noted
         Cue("when are you coming", Speech("On Saturday.")),
         Cue("Anything else", Gone()),
     )
@@ -387,7 +390,8 @@ async def test_a_person_asks_each_question_and_records_the_answers() -> None:
     ]
     assert record.task_done is True
     assert record.ended_by == "caller" and line.hung_up_at is None
-    assert record.problems == []
+    assert record.stray_keys == ["5"]
+    assert record.problems == ["keys '5' pressed where no menu was listening"]
 
 
 async def test_a_person_says_goodbye_after_done_when_the_caller_stays() -> None:
@@ -481,7 +485,8 @@ async def test_after_a_personal_hold_the_person_waits_for_the_caller_again() -> 
     record, line = await play("metro-utility", *cues)
     back = "Thanks for holding. Okay, so I found a plan for you."
     assert line.lines("person")[-3:] == [back, "Hello? Is anyone there?", "I'm going to hang up now."]
-    assert record.task_done is False and record.problems == ["nobody answered the person"]
+    assert record.task_done is False and record.problems[-1] == "nobody answered the person"
+    assert record.problems[0].startswith("the person waited")
 
 
 PERSON_HOLD = """

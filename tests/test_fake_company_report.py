@@ -34,7 +34,6 @@ def good_call() -> dict[str, Any]:
     record.answers = [("What name?", "It's Alex Morgan.", True)]
     log = CallLog(
         commands=["ai_assistant_start(ivr)", "send_dtmf 1", "ai_assistant_stop", "ai_assistant_start(representative)", "hangup"],
-        keys=["1"],
         spoken=["representative: Hi, thanks for taking my call."],
         pickups=[Pickup(at=175.0, turn_started_at=170.0, utterances_before=1)],
     )

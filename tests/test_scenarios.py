@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from fake_company.scenario import (
+    OUTCOMES,
     SCENARIOS,
     ClosedStep,
     HangupStep,
@@ -21,6 +22,7 @@ from fake_company.scenario import (
     shipped,
     slug,
 )
+from tests.servers import REPO
 
 # The README's table of shipped scenarios, with the outcome and path each one expects.
 README_SCENARIOS: dict[str, tuple[str, list[str] | None]] = {
@@ -346,3 +348,16 @@ def test_a_file_that_is_not_utf8_is_refused_with_a_scenario_error(tmp_path: Path
 def test_a_step_may_not_be_named_like_a_way_to_hang_up(tmp_path: Path, reserved: str) -> None:
     message = refused(tmp_path, HEADER + f'[steps.main]\nkind = "hold"\nduration = 5\nthen = "{reserved}"\n[steps.{reserved}]\nkind = "hangup"\n')
     assert repr(reserved) in message and "hangs up" in message
+
+
+def test_every_outcome_a_scenario_may_expect_is_documented_in_api_md() -> None:
+    api = (REPO / "API.md").read_text()
+    assert [outcome for outcome in sorted(OUTCOMES) if f"`{outcome}`" not in api] == []
+
+
+def test_an_expected_outcome_the_service_never_records_is_refused(tmp_path: Path) -> None:
+    text = (SCENARIOS / "willow-creek.toml").read_text().replace('outcome = "completed"', 'outcome = "complete"')
+    path = tmp_path / "typo.toml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError, match="'complete' is not an outcome"):
+        load(str(path))

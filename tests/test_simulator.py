@@ -19,7 +19,7 @@ from tests.servers import REPO
 README = (REPO / "README.md").read_text()
 WRITTEN_FROM_THE_DOCS = sorted((REPO / "tests" / "scenarios").glob("*.toml"))
 # Holds at 100x, and a rough network: a tenth of webhooks twice, a tenth out of order.
-ROUGH = ["--speed", "100", "--duplicates", "0.1", "--reorder", "0.1"]
+ROUGH = ["--speed", "100", "--duplicates", "0.1", "--reorder", "0.1", "--timeout", "120"]
 
 
 def simulate(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
@@ -78,6 +78,31 @@ def test_a_scenario_written_from_the_docs_alone_runs(scenario: Path) -> None:
     report = as_json(run)
     assert [call["failures"] for call in report["calls"]] == [[]]
     assert run.returncode == 0
+
+
+def test_commands_that_fail_first_are_retried_and_the_call_still_completes() -> None:
+    run = simulate("--scenario", "willow-creek", "--api-faults", "--json", *ROUGH)
+    (call,) = as_json(run)["calls"]
+    assert call["failures"] == [] and run.returncode == 0
+    assert call["commands"].count("send_dtmf 1") == 1  # a retried command takes effect once
+
+
+def test_without_transcription_in_the_menu_the_ivr_assistant_reports_hold() -> None:
+    run = simulate("--scenario", "willow-creek", "--agent-env", "START_TRANSCRIPTION_DURING_IVR=false", "--json", *ROUGH)
+    (call,) = as_json(run)["calls"]
+    assert call["failures"] == [] and run.returncode == 0
+    assert call["commands"][:2] == ["ai_assistant_start(ivr)", "send_dtmf 1"]
+    assert any(state.startswith("hold (hold-detected tool") for state in call["states"])
+
+
+def test_a_call_that_runs_too_long_is_hung_up_and_fails() -> None:
+    run = simulate("--scenario", "acme-insurance", "--timeout", "3", "--json")
+    (call,) = as_json(run)["calls"]
+    assert run.returncode == 1
+    assert "the call ran past --timeout; the company hung up" in call["failures"]
+    # The service was told: the session ended with the company's hangup.
+    assert call["outcome"] == "hung_up_by_company"
+    assert not any("still" in failure for failure in call["failures"])
 
 
 def test_a_call_that_misses_its_goal_fails(tmp_path: Path) -> None:
