@@ -136,22 +136,13 @@ class Company:
         return step.on_timeout
 
     def _route(self, step: MenuStep, heard: Keys | Speech | None) -> str | None:
-        if isinstance(heard, Keys):
-            keys = heard.digits.replace("w", "").replace("W", "")
-            self.record.keys.append(heard.digits)
-            if keys in step.options:
-                return step.options[keys]
-            if step.collect and step.then:
-                expected = "".join(ch for ch in str(self.scenario.call.context[step.collect]) if ch.isdigit())
-                if keys.rstrip("#") == expected:
-                    return step.then
-                self.record.problems.append(f"keyed {heard.digits!r} for {step.collect}")
-        if isinstance(heard, Speech):
-            said = heard.text.lower()
-            for word, target in step.phrases.items():
-                if word.lower() in said:
-                    return target
-        return None
+        keys = heard.digits if isinstance(heard, Keys) else ""
+        target = step.route(keys, heard.text if isinstance(heard, Speech) else "", self.scenario.call.context)
+        if keys:
+            self.record.keys.append(keys)
+            if target is None and step.collect:
+                self.record.problems.append(f"keyed {keys!r} for {step.collect}")
+        return target
 
     async def _hold(self, step: HoldStep) -> str | None:
         began = self.line.now()
@@ -182,12 +173,7 @@ class Company:
 
     def _hold_timeline(self, step: HoldStep) -> list[tuple[float, list[str], str]]:
         """(seconds into the hold, what is said then, who says it), in order."""
-        moments: list[tuple[float, list[str], str]] = []
-        for announcement in step.announcements:
-            at = announcement.first
-            while at < step.duration:
-                moments.append((at, announcement.say, "machine"))
-                at += announcement.every
+        moments = [(at, lines, "machine") for at, lines in step.announcement_times()]
         if step.music:
             at = step.music_every / 2
             while at < step.duration:
@@ -204,9 +190,8 @@ class Company:
         if not await self._greeted(step):
             return None
         # The person's own hold comes after `hold.after` answers (at the latest, after all).
-        hold_at = min(step.hold.after, len(step.questions)) if step.hold else -1
         for index in range(len(step.questions) + 1):
-            if index == hold_at and step.hold and not await self._personal_hold(step.hold, step):
+            if index == step.hold_at and step.hold and not await self._personal_hold(step.hold, step):
                 return None
             if index == len(step.questions):
                 break

@@ -59,6 +59,19 @@ class MenuStep(_Strict):
 
     _lines = field_validator("say", mode="before")(_as_lines)
 
+    def route(self, keys: str, speech: str, context: dict[str, ContextValue]) -> str | None:
+        """The step an answer leads to, or None: keys as an option or as the collected field's
+        digits (a trailing # is fine; w/W pauses are not keys), else a phrase in the speech."""
+        keys = keys.replace("w", "").replace("W", "").strip()
+        if keys in self.options:
+            return self.options[keys]
+        if self.collect and self.then and keys:
+            expected = "".join(ch for ch in str(context.get(self.collect, "")) if ch.isdigit())
+            if keys.rstrip("#") == expected:
+                return self.then
+        said = speech.lower()
+        return next((target for word, target in self.phrases.items() if said and word.lower() in said), None)
+
     @model_validator(mode="after")
     def _has_a_way_out(self) -> MenuStep:
         if not (self.options or self.phrases or self.collect):
@@ -91,6 +104,16 @@ class HoldStep(_Strict):
 
     _lines = field_validator("say", mode="before")(_as_lines)
 
+    def announcement_times(self) -> list[tuple[float, list[str]]]:
+        """(seconds into the hold, what is said), for every repeat of every announcement, in order."""
+        moments = []
+        for announcement in self.announcements:
+            at = announcement.first
+            while at < self.duration:
+                moments.append((at, announcement.say))
+                at += announcement.every
+        return sorted(moments, key=lambda moment: moment[0])
+
 
 class Question(_Strict):
     ask: str
@@ -114,6 +137,11 @@ class PersonStep(_Strict):
     patience: float = Field(default=12.0, gt=0, description="seconds they wait for us before giving up")
 
     _lines = field_validator("say", mode="before")(_as_lines)
+
+    @property
+    def hold_at(self) -> int | None:
+        """After how many answers the person's own hold comes (at the latest, after all)."""
+        return None if self.hold is None else min(self.hold.after, len(self.questions))
 
 
 class VoicemailStep(_Strict):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import contextlib
 import json
 import random
@@ -35,6 +34,8 @@ from typing import Any
 import httpx
 import uvicorn
 from nacl.signing import SigningKey
+
+from hold_agent.signing import public_key_b64
 
 from .processes import AgentProcess
 from .report import CallReport, judge_call, render
@@ -66,7 +67,6 @@ class Secrets:
         return cls("simulator-telnyx-key", "simulator-api-token", "simulator-tool-token", SigningKey(_FIXED_SEED))
 
     def agent_env(self, telnyx_port: int, concurrent_calls: int) -> dict[str, str]:
-        public_key = base64.b64encode(bytes(self.signing_key.verify_key)).decode()
         return {
             "TELNYX_DRY_RUN": "false",
             "TELNYX_API_KEY": self.telnyx_api_key,
@@ -75,7 +75,7 @@ class Secrets:
             "TELNYX_FROM_NUMBER": "+15550000100",
             "TELNYX_IVR_ASSISTANT_ID": ASSISTANTS.ivr,
             "TELNYX_REPRESENTATIVE_ASSISTANT_ID": ASSISTANTS.representative,
-            "TELNYX_PUBLIC_KEY": public_key,
+            "TELNYX_PUBLIC_KEY": public_key_b64(self.signing_key),
             "API_AUTH_TOKEN": self.api_token,
             "TOOL_AUTH_TOKEN": self.tool_token,
             "MAX_CONCURRENT_CALLS": str(max(10, concurrent_calls)),
@@ -102,7 +102,6 @@ class Options:
 class _Placing:
     """A call being placed: the dial for `to` will be this scenario's."""
 
-    name: str
     scenario: Scenario
     seed: int
     call: asyncio.Future[SimulatedCall]
@@ -225,7 +224,7 @@ class Simulator:
             "target_company": scenario.company,
             "context": scenario.call.context,
         }
-        placing = _Placing(name, scenario, seed, asyncio.get_running_loop().create_future())
+        placing = _Placing(scenario, seed, asyncio.get_running_loop().create_future())
         async with self._dialling.setdefault(scenario.call.to, asyncio.Lock()):
             self._placing[scenario.call.to] = placing
             try:

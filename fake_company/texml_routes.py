@@ -163,14 +163,7 @@ def render_input(s: Scenario, name: str, fields: dict[str, str], urls: Urls) -> 
     step = s.steps.get(name)
     if not isinstance(step, MenuStep):
         return render_step(s, s.start, 1, urls)
-    digits = fields.get("Digits", "").strip()
-    speech = fields.get("SpeechResult", "").lower()
-    target = step.options.get(digits)
-    if target is None and speech:
-        target = next((t for word, t in step.phrases.items() if word.lower() in speech), None)
-    if target is None and step.collect and digits:
-        expected = "".join(ch for ch in str(s.call.context.get(step.collect, "")) if ch.isdigit())
-        target = step.then if digits.rstrip("#") == expected else None
+    target = step.route(fields.get("Digits", ""), fields.get("SpeechResult", ""), s.call.context)
     doc = TeXML()
     if target is not None:
         return doc.redirect(urls.step(target))
@@ -189,7 +182,7 @@ def render_person(s: Scenario, name: str, question: int, urls: Urls, doc: TeXML 
     if not isinstance(step, PersonStep):
         return doc.say("Goodbye.").hangup()
     # The person's own hold comes after `hold.after` answers (at the latest, after all), as in company.py.
-    if step.hold is not None and question == min(step.hold.after, len(step.questions)):
+    if step.hold is not None and question == step.hold_at:
         doc.say(step.hold.say)
         _pause(doc, step.hold.seconds)
         doc.say(step.hold.back)
@@ -219,15 +212,9 @@ def _gather_menu(doc: TeXML, name: str, step: MenuStep, attempt: int, urls: Urls
 
 def _hold_timeline(doc: TeXML, step: HoldStep) -> None:
     """Announcements at their times, silence (the music, on a real line) in between."""
-    moments: list[tuple[float, list[str]]] = []
-    for announcement in step.announcements:
-        at = announcement.first
-        while at < step.duration:
-            moments.append((at, announcement.say))
-            at += announcement.every
     # Pauses are whole seconds: round each moment's time, not each gap, so errors do not add up.
     now = 0
-    for at, lines in sorted(moments, key=lambda item: item[0]):
+    for at, lines in step.announcement_times():
         _pause(doc, round(at) - now)
         for line in lines:
             doc.say(line)
