@@ -20,8 +20,9 @@ How a judgement is made
      ivr             hold -> hold; a person -> representative; voicemail / closed -> end
      hold            a person -> representative; voicemail / closed -> end
      representative  the person asking us to hold, or a transfer -> hold
-   A representative who put us on hold is back at their first words that are not hold or
-   menu talk (no queue plays announcements inside a personal hold).
+   A representative who put us on hold is back at their own words: a sentence that speaks
+   as "I" or asks us something, a confident "Yeah.", or a thank-you not heard before on this
+   call once a queue's loop would have started. Queues play inside personal holds too.
 6. Interim results never decide, unless unmistakable: a name and an offer to help, with no
    machine vocabulary at all.
 """
@@ -79,12 +80,13 @@ CUES: tuple[Cue, ...] = (
     _cue(HOLD, 3, r"\b(?:wait|hold) time (?:is|of|will be)\b", "announces a wait time"),
     _cue(HOLD, 4, r"\byou are (?:now |currently )?(?:caller )?(?:number )?\w+ in (?:line|the queue|queue)\b|\byou are (?:now )?caller (?:number )?\w+|\byour (?:current )?position in (?:the )?(?:queue|line)\b|\bcallers? ahead of you\b", "queue position"),
     _cue(HOLD, 3, r"\b(?:high|heavy|higher than (?:normal|usual|expected)|unusually high|increased) (?:call |caller )?volumes?\b", "high call volume"),
-    _cue(HOLD, 3, r"\bwill be (?:right )?(?:back )?with you (?:shortly|momentarily|soon|as soon as|in just)|\bwill be right (?:back )?with you\b", "'will be with you shortly'"),
+    _cue(HOLD, 3, r"\b(?:will|we'll) be (?:right )?(?:back )?with you (?:shortly|momentarily|soon|as soon as|in just)|\bwill be right (?:back )?with you\b", "'will be with you shortly'"),
     _cue(HOLD, 2, rf"\b(?:a|the|an|your) (?:\w+ ){{0,3}}(?:{_STAFF}|engineers?|technicians?|advocates?|coordinators?) will (?:be|answer|assist|take)\b|\bwhen (?:the|an|a|your) {_STAFF} answers\b", "an agent will answer"),
     _cue(HOLD, 4, r"\byour call will be (?:answered|taken|handled)\b", "'your call will be answered'"),
     _cue(HOLD, 3, r"\b(?:working|waiting) to (?:answer|take) your call\b|\bto (?:answer|take) your call (?:as soon|shortly|in)\b", "working to answer"),
-    _cue(HOLD, 3, r"\bhave your (?:\w+ ){1,3}ready\b|\bwhile you wait\b", "talks to us while we wait"),
+    _cue(HOLD, 3, r"\bhave your (?:[\w']+ ){1,14}?ready\b|\bwhile you wait\b", "talks to us while we wait"),
     _cue(HOLD, 2, r"\bwe (?:appreciate|value|thank you for) your (?:patience|business|call)\b", "thanks the customer in the abstract"),
+    _cue(HOLD, 3, r"\b(?:we )?(?:have not|haven't) forgotten (?:about )?you\b|\byou have not been forgotten\b", "reassures a waiting caller"),
     _cue(HOLD, 2, r"\b(?:we are|we're|were) (?:currently |still )?experiencing\b", "'we are experiencing'"),
     _cue(HOLD, 1, r"\b(?:thank you|thanks) (?:so much )?for (?:your )?(?:continued )?(?:patience|patients|holding|folding|hoarding|waiting|continuing to hold|staying on the line|hanging on)\b", "thanks us for holding"),
     _cue(HOLD, 1, r"\bon hold\b", "mentions hold"),
@@ -92,7 +94,8 @@ CUES: tuple[Cue, ...] = (
     _cue(HOLD, 2, r"\b(?:rather than|instead of|prefer not to) (?:wait|hold)", "offers not to wait"),
     _cue(HOLD, 2, r"\bcall you back when\b|\bwithout (?:losing|waiting)\b", "offers a callback"),
     _cue(HOLD, 2, r"\bdid you know\b", "a promo", "promo"),
-    _cue(HOLD, 2, r"\b(?:you can|you may) (?:also )?(?:visit|go to|pay|manage|check|find|view|access|download|text|chat|log in|update|schedule|request|reach us)\b.*\b(?:online|website|app|\.com|portal|chat)\b|\byou can (?:also )?\w+ .{0,60}\bonline\b|\bvisit (?:us|our website)\b|\bvisiting our website\b|\bask (?:your (?:representative|agent|advisor) |us )?(?:for|about) (?:our|\d+%|\d+ percent|special|the new)\b|\bwww\b|\b\w+ ?(?:dot|\.) ?(?:com|org|gov|net|io|us)\b|\bdownload (?:the|our) \w* ?app\b|\b24 hours a day\b|\bfor faster service\b", "points us online", "promo"),
+    _cue(HOLD, 2, r"\b(?:you can|you may) (?:also )?(?:visit|go to|pay|manage|check|find|view|access|download|text|chat|log in|update|schedule|request|reach us)\b.*\b(?:online|website|app|\.com|portal|chat)\b|\byou can (?:also )?\w+ .{0,60}\bonline\b|\bvisit (?:us|our website)\b|\bvisiting our website\b|\bask (?:your (?:representative|agent|advisor) |us )?(?:for|about) (?:our|\d+%|\d+ percent|special|the new)\b|\bwww\b|\b\w+ ?(?:dot|\.) ?(?:com|org|gov|net|io|us)\b|\bdownload (?:the|our) \w* ?app\b|\b24 hours a day\b|\bfor faster service\b"
+        r"|\b(?:faster|quicker|easier) (?:in|on|through|with|using|at) (?:the |our )?(?:[\w']+ ){0,2}(?:app|website|site|portal)\b", "points us online", "promo"),
     _cue(HOLD, 4, r"\b(?:transferring|connecting) (?:you|your call)\b|\byour call (?:is being|will be|has been) (?:transferred|connected|forwarded|routed)\b|\bwhile (?:we|i) (?:transfer|connect)\b", "transferring us", "hold_request"),
     _cue(HOLD, 4, r"\b(?:put|place|placing|putting) you (?:on|on a) (?:brief |short |quick |little )?hold\b", "puts us on hold", "hold_request"),
     _cue(HOLD, 4, r"\b(?:can|could|would|will|do you mind if) (?:you|i) (?:please )?(?:hold|put you on hold)\b|\b(?:would|do) you mind (?:holding|if i put you)\b|\bhold please\b"
@@ -109,9 +112,10 @@ CUES: tuple[Cue, ...] = (
     _cue(MENU, 4, r"\bin (?:just )?a (?:few|couple of) words\b|\bbriefly (?:tell|describe|say)\b", "conversational IVR"),
     _cue(MENU, 3, r"\byou can (?:say|ask) (?:things|something) like\b|\bfor example,? (?:you can )?say\b|\bwhich of these\b|\bor something else\b", "conversational IVR"),
     _cue(MENU, 3, r"\b(?:sorry|i'm sorry),? (?:i|we) (?:still )?(?:didn't|did not) (?:get|catch|understand|hear|recognize)\b|\bplease try again\b|\blet's try again\b|\bthat (?:is not|isn't) a valid\b|\bhaving trouble understanding\b", "IVR retry prompt"),
-    _cue(MENU, 3, r"\bi think you said\b|\bis that (?:correct|right)\?\s*(?:please )?say\b|\byou want to (?:talk|speak) (?:to|with) (?:an?|the) (?:agent|representative|person)\b|\bare you calling about\b", "conversational IVR confirms"),
+    _cue(MENU, 3, r"\bi think you said\b|\bis that (?:correct|right)\?\s*(?:please )?say\b|\byou want to (?:talk|speak) (?:to|with) (?:an?|the) (?:agent|representative|person)\b|\bare you calling about\b|\b(?:it )?sounds like you(?:'re| are) calling (?:about|to|for)\b", "conversational IVR confirms"),
+    _cue(MENU, 3, r"(?:^|[.!?] )please (?:say|enter|key in)\b", "an instruction to say or key something"),
     _cue(MENU, 2, r"\b(?:please )?(?:say|enter|tell me|key in) (?:your|the) (?:\w+ ){0,4}(?:number|account|policy|member id|zip|date of birth|pin|social|id|digits)\b|\b(?:enter|key in|type) (?:the|your) (?:\w+ ){0,4}(?:digits|number|pin|code)\b", "asks us to key in a number"),
-    _cue(MENU, 2, r"\bbefore i (?:transfer|connect|route) you\b|\bi'll (?:get|connect|transfer|route) you to (?:the right|someone|an? )|\blet me get you to\b", "conversational IVR routing"),
+    _cue(MENU, 2, r"\bbefore i (?:transfer|connect|route) you\b|\bi'll (?:get|connect|transfer|route) you to (?:the right|someone|an? )|\blet me get you to\b|\bi can help (?:you )?with things like\b", "conversational IVR routing"),
     _cue(MENU, 3, r"\byour (?:current |account )?balance is\b|\baccount ending in\b|\bnumber associated with (?:your|an|the) account\b", "reads out an account"),
     _cue(MENU, 9, r"\b(?:virtual|automated|digital) (?:assistant|agent|attendant|system)\b", "an automated assistant", "automated"),
     _cue(MENU, 2, r"\bif you know your party's extension\b|\bdial by name\b|\bcompany directory\b|\bextension\b", "directory"),
@@ -121,8 +125,8 @@ CUES: tuple[Cue, ...] = (
     # --- nobody will answer ------------------------------------------------------------------
     # A person on the line never asks for a message: this outweighs a recorded name and greeting.
     _cue(VOICEMAIL, 10, r"\bleave (?:a|your|us a|me a|me your|your name|a brief|a detailed) ?(?:brief |short |detailed )?(?:message|voicemail|name)\b|\bleave (?:your |me |us )?(?:\w+ ){0,6}(?:and |with )?a (?:brief |short |detailed )?message\b|\b(?:after|at) the (?:tone|beep)\b", "voicemail prompt"),
-    _cue(VOICEMAIL, 3, r"\b(?:not|un)able to (?:take|answer|come to) (?:your call|the phone)\b|\b(?:not )?available to take your call\b|\bcan(?:'t|not) (?:take|come to) (?:your call|the phone)\b|\baway from (?:my|the) desk\b|\bout of the office\b|\bout in the field\b|\bmissed your call\b|\bon the other line\b|\bcan(?:'t|not) (?:get|grab|get to|come to) the phone\b", "cannot take the call"),
-    _cue(VOICEMAIL, 5, r"\bmailbox (?:is full|has not been set up|is not set up|cannot accept)\b|\bvoice ?mail(?:box)?\b|\bvoice messag(?:e|ing) system\b|\brecord your message\b|\bwhen you(?:'ve| have| are) finished recording\b|\byour message has been (?:recorded|saved|sent)\b|\bto (?:review|re-?record) your message\b", "voicemail system"),
+    _cue(VOICEMAIL, 3, r"\b(?:not|un)able to (?:take|answer|come to) (?:your call|the phone)\b|\b(?:not )?available to take your call\b|\bcan(?:'t|not) (?:take|come to) (?:your call|the phone)\b|\baway from (?:my|the) desk\b|\bout of the office\b|\bout in the field\b|\bmissed your call\b|(?<!was )\bon the other line\b|\bcan(?:'t|not) (?:get|grab|get to|come to) the phone\b", "cannot take the call"),
+    _cue(VOICEMAIL, 5, r"\bmailbox (?:[\w']+ ){0,6}?(?:is full|has not been set up|is not set up|cannot accept)\b|\bvoice ?mail(?:box)?\b|\bvoice messag(?:e|ing) system\b|\brecord your message\b|\bwhen you(?:'ve| have| are) finished recording\b|\byour message has been (?:recorded|saved|sent)\b|\bto (?:review|re-?record) your message\b", "voicemail system"),
     _cue(VOICEMAIL, 2, r"\b(?:i'll|ill|i will|we'll|we will) (?:get (?:right )?back to you|return your call|call you back)\b|\bcallback number\b", "promises a call back"),
     _cue(VOICEMAIL, 1, r"\byou(?:'ve| have) reached\b", "'you have reached'"),
     _cue(CLOSED, 5, r"\b(?:we're|(?:is|are)) (?:currently |now |presently )?closed\b", "says it is closed"),
@@ -130,7 +134,7 @@ CUES: tuple[Cue, ...] = (
     _cue(CLOSED, 2, r"\b(?:our )?(?:business|office|regular|normal|operating) hours are\b|\bwe(?:'re| are) open (?:from|monday|weekdays|between)\b", "gives opening hours"),
     _cue(CLOSED, 3, r"\bplease call (?:us )?(?:back |again )?(?:during|tomorrow|on the next|again during|when we|monday|between)\b|\bnext business day\b|\bwhen we (?:re)?open\b", "asks us to call back later"),
     _cue(CLOSED, 3, r"\b(?:monday|weekdays) (?:through|to|thru) (?:friday|saturday|sunday)\b.{0,30}\b(?:between|from) \d", "gives opening days and hours"),
-    _cue(CLOSED, 3, r"\bclosed (?:for|in observance of|on) (?:the )?\w*", "closed for a day"),
+    _cue(CLOSED, 3, r"\bclosed (?:for|in observance of|on) (?:the )?\w*|\bwill be closed (?:today|tomorrow|all day|until|through)\b", "closed for a day"),
     # --- recordings that are none of the above -----------------------------------------------
     _cue(OTHER, 3, r"\b(?:may|will|might) be (?:recorded|monitored)\b|\bquality (?:assurance|and training|purposes)\b|\btraining purposes\b", "recorded-call notice"),
     _cue(OTHER, 2, r"\bthis is a reminder\b|\bplease be advised\b|\bplease note\b", "a notice"),
@@ -142,14 +146,14 @@ CUES: tuple[Cue, ...] = (
     _cue(PERSON, 3, r"\bare you (?:holding|waiting|calling) (?:for|about|to|on)\b|\b(?:[a-z] ){3,}[a-z]\b", "asks about our call"),
     _cue(PERSON, 4, r"\b(?:are you|you) still (?:there|with me|on the line)\b|\b(?:are )?you there\?|\bcan you hear me\b|\bhello[,?.!]* *(?:are you |anyone |anybody |is anyone |is anybody |is somebody )?there\b", "checks we are there"),
     _cue(PERSON, 3, r"\bwhat was that\b|\bcome again\b|\bsay that again\b|\byou cut out\b|\bbreaking up\b|\brepeat that\b", "asks us to repeat"),
-    _cue(PERSON, 3, r"(?<!we're )(?<!we are )\bsorry (?:about|for) (?:the |your |that |keeping you on )?(?:long |lengthy )?(?:wait|hold|waiting|delay)\b|(?<!we're )(?<!we are )\bsorry to keep you (?:waiting|on hold)\b|\bsorry for keeping you\b|\bapologi[sz]e for the wait\b|\bsorry about that\b", "apologises"),
+    _cue(PERSON, 3, r"(?<!we're )(?<!we are )\bsorry (?:about|for) (?:the |your |that |keeping you on )?(?:long |lengthy )?(?:wait|hold|waiting|delay)\b|(?<!we're )(?<!we are )\bsorry to keep you (?:waiting|on hold)\b|\bsorry for keeping you\b|\bapologi[sz]e for the wait\b|\bsorry about that\b|\bsorry,? i was\b", "apologises"),
     _cue(PERSON, 3, r"\b(?:i'm|im|i am) (?:back|still here|listening|with you now)\b|\b(?:i'm|im|i am) here[.!?,]*$", "says they are back"),
     _cue(PERSON, 3, r"\b(?:i|i've|i have|i just|i went ahead and|we've|we can|i can) (?:found|checked|spoke|talked|looked|pulled|updated|gone ahead|went ahead|confirmed|waived|processed|submitted|verified|see your|see the|see that|see it|got (?:it|your|the|that|you)|have your)\b|\bi do see\b|\bi (?:did|just|have) (?:speak|spoke|talk|talked|check|checked|look|looked)\b|\b(?:looks like|it looks like|i'm looking at|i'm pulling up|i pulled up) (?:your|the|it|that|a|an|you|here|we)\b|\bi(?:'ve| have) (?:that|it|you|your|got (?:it|your|the|that|you))\b|\b(?:found|got) it\b|\bhere it is\b", "reports what they did"),
     _cue(PERSON, 2, r"\b(?:um|uh|uhm|erm|mhm|mm-hmm|uh-huh)\b", "fillers"),
     _cue(PERSON, 2, r"(?:^|[.!?,] )(?:okay|ok|alright|all right|so|yeah|yes|right),? (?:so|thanks|thank you|i|let's|what|um|uh|got it|sorry|great|perfect|you|and|the|your|it's|it|yep|yeah|yes)\b", "a conversational turn"),
     _cue(PERSON, 3, r"[a-z0-9], (?:right|correct|yeah|yes|okay)\?$", "asks us to confirm"),
     _cue(PERSON, 3, r"(?<!me )(?<!i'll )(?<!i )(?<!and )\bgo ahead\b", "'go ahead'"),
-    _cue(PERSON, 1, r"\b(?:i'm|i am|i'll|i can|i will|let me|i just|i need)\b", "speaks as 'I'"),
+    _cue(PERSON, 1, r"\b(?:i'm|i am|i'll|i can|i will|let me|i just|i need|i (?:really |truly )?appreciate)\b", "speaks as 'I'"),
     _cue(PERSON, 2, r"\bwe (?:do|did) (?:have|see|show)\b|\bwe(?:'ve| have) got (?:you|your|a|an|the|that|it)\b", "speaks for their team"),
     _cue(PERSON, 2, r"\b(?:she|he|they) (?:said|says|told me|can|wants|approved)\b|\bmy (?:manager|supervisor|lead|colleague|coworker)\b", "talks about a colleague"),
     _cue(PERSON, 2, r"\bthis is (?:he|she|him|her)\b|\bspeaking\.?$", "answers the phone"),
@@ -176,7 +180,7 @@ _WEAK_ALONE = frozenset(
     {"hi", "hey", "hello", "yes", "yeah", "yep", "oh", "ok", "okay", "there", "service", "sales", "parts", "support"}
 )
 _GREETING_WORDS = frozenset({"hi", "hey", "hello"})
-_GREETING_OPENER = re.compile(r"^(?:(?:yes|yeah|oh|um|uh|sorry)[,.]? )?(?:hi|hiya|hello|hey|howdy|yello|good (?:morning|afternoon|evening))\b")
+_GREETING_OPENER = re.compile(r"^(?:(?:yes|yeah|oh|um|uh|sorry)[,.]? ){0,2}(?:hi|hiya|hello|hey|howdy|yello|good (?:morning|afternoon|evening))\b")
 # "Thank you for holding." and nothing else: a queue's opener, or a person's; undecided alone.
 _THANKS_ONLY = re.compile(
     r"^(?:(?:thank you|thanks)(?: so much)? for (?:your )?(?:continued )?(?:patience|patients|holding|folding|hoarding|waiting)[.!,]? ?)+$"
@@ -201,8 +205,8 @@ _NOT_NAMES = frozenset(
 )
 # "Financial aid, this is Kwami.": the classic way a phone is answered.
 _ANSWERED_AS = re.compile(
-    r"(?:^|, )(?!(?:hi|hello|hey|good (?:morning|afternoon|evening))\b)[A-Za-z][\w' ]{1,40},? this is [a-z]"
-    r"|^[A-Za-z][\w' ]{1,40}, (?:how|what) (?:can|may) (?:i|we) (?:help|assist|do for)",
+    r"(?:^|, )(?!(?:hi|hello|hey|good (?:morning|afternoon|evening))\b)[A-Za-z][\w'&\- ]{1,40},? this is [a-z]"
+    r"|^[A-Za-z][\w'&\- ]{1,40}, (?:how|what) (?:can|may) (?:i|we) (?:help|assist|do for)",
     re.IGNORECASE,
 )
 _DEPARTMENT = re.compile(
@@ -225,6 +229,9 @@ NOISE_NEIGHBOURHOOD_SECONDS = 20
 UNMISTAKABLE = 7  # an interim may decide only with this much person evidence (a name and an offer to help) and no machine cue
 REPEAT_SIMILARITY = 0.75
 HOLD_SETTLING_SECONDS = 8  # after a person asks us to hold, their last words are not a return
+# A queue that plays inside a personal hold starts its loop early; a thank-you we have not
+# heard before, this long into the hold, is the person coming back.
+LOOP_STARTS_WITHIN_SECONDS = 60
 MAX_REMEMBERED = 40
 
 
@@ -292,11 +299,12 @@ def judge(
         # or says who they are.
         scores[PERSON] = DECIDE - 1
         reasons[PERSON].append("not clear enough to be sure it is a person")
-    unsure = confidence is None or confidence < CONFIDENT
+    # Without a confidence there is no evidence either way (Telnyx normally sends one).
+    unsure = confidence is not None and confidence < CONFIDENT
     short = len(words) <= 4 and not evidence.tags & {"department", "name"}
     if near_noise and unsure and short and scores[PERSON] >= DECIDE and not person_seen:
         # A short "Hello?" or "Are you there?" right among music fragments may be a lyric;
-        # unless the transcriber is sure of it, the next words will tell.
+        # when the transcriber is not sure of it either, the next words will tell.
         scores[PERSON] = DECIDE - 1
         reasons[PERSON].append("short, right after music")
 
@@ -314,7 +322,7 @@ def judge(
         verdict = HOLD if state is not CallState.IVR else (OTHER if verdict is PERSON else verdict)
         reason = "repeats a recording this call already heard"
     elif state is CallState.HOLD and person_seen and _sounds_like_return(
-        line, words, scores, on_hold_for, formatted=is_formatted(text), unsure=low_confidence
+        line, words, scores, on_hold_for, formatted=is_formatted(text), confidence=confidence
     ):
         verdict, reason = PERSON, "the representative is back"
 
@@ -571,25 +579,35 @@ def _sounds_like_return(
     scores: dict[Verdict, int],
     on_hold_for: float | None,
     formatted: bool,
-    unsure: bool,
+    confidence: float | None,
 ) -> bool:
     """A representative back from their own hold: a thank-you, or a real sentence of theirs
-    with no machine vocabulary (no queue plays announcements inside a personal hold; music
-    comes out short, unformatted or unsure). In the first seconds, only an unmistakable
-    return counts."""
+    with no machine vocabulary (music comes out short, unformatted or unsure). In the first
+    seconds, only an unmistakable return counts. Repeats never get here: a line this call
+    already heard is the queue."""
     settling = on_hold_for is not None and on_hold_for < HOLD_SETTLING_SECONDS
     if settling:
         return scores[PERSON] >= DECIDE + 1 and scores[HOLD] < 2
     # "Okay, thanks for holding." is them; a bare "Thank you for holding." may be the queue
-    # system the company plays during a personal hold too.
+    # system the company plays during a personal hold too, which speaks early in the hold.
     opened = re.sub(r"^(?:okay|ok|alright|all right|so|hi|hello|yes|yeah),? ", "", line)
-    if opened != line and _THANKS_ONLY.match(opened):
-        return True
+    if _THANKS_ONLY.match(opened):
+        return opened != line or (on_hold_for is not None and on_hold_for >= LOOP_STARTS_WITHIN_SECONDS)
+    unsure = confidence is not None and confidence < LOW_CONFIDENCE
     machine_free = scores[HOLD] < 2 and scores[MENU] == scores[VOICEMAIL] == scores[CLOSED] == 0
-    if not machine_free or unsure or (len(words) < 2 and "?" not in line):
-        return False  # "Yeah." alone is as likely the radio; "Hello?" is them
-    speaks_as_person = _PERSON_VOICE.search(line) is not None or re.search(r"\byou\b", line) is not None
+    if not machine_free or unsure:
+        return False
+    if len(words) < 2 and "?" not in line:
+        # "Yeah." alone is as likely the radio, unless the transcriber is sure it heard a word
+        # said to us ("Hello?" is them either way).
+        return words[:1] in _ACKNOWLEDGEMENTS and formatted and confidence is not None and confidence >= CONFIDENT
+    # "I" or a question to us: recordings address callers too ("if your flight was
+    # cancelled, you may have been rebooked"), but do not speak as "I" or wait for an answer.
+    speaks_as_person = _PERSON_VOICE.search(line) is not None or re.search(r"\byou\b[^.!]*\?", line) is not None
     return scores[PERSON] >= 2 or (formatted and len(words) >= 3 and speaks_as_person and not _MACHINE_VOICE.search(line))
+
+
+_ACKNOWLEDGEMENTS = [[word] for word in ("yeah", "yes", "yep", "okay", "ok", "alright", "hello", "hi", "hey", "sorry")]
 
 
 def _is_repeat(line: str, heard: list[str]) -> bool:

@@ -1,22 +1,21 @@
 """Detection measured on the labelled corpus (tests/corpus/), against the issue's targets.
 
-Every split was written independently of the detector. dev2..dev9 were each a held-out set
+Every split was written independently of the detector. dev2..dev10 were each a held-out set
 once: evaluated a single time before anyone tuned on them (those first-run figures, the
 honest ones, are in tests/corpus/HISTORY.md), then used for tuning. A new held-out round
 goes in `holdout_*` files; `python -m tests.corpus.evaluate --split holdout` scores it.
 
-Targets: false pickups on at most 2% of streams; the representative assistant started on
-the person's first final utterance in at least 95% of streams where a person answers; IVR
-prompts taken for hold at most 3%; voicemail and closed recognised at least 90%.
-The first-final target is not met on every split, and the floors below are what is measured
-(rounded down), so a regression still fails. Where and why it falls short:
-- dev, dev2 carry no transcriber confidence, so a lone "Hello?" right after music is held
-  back a few words (the cautious rule).
-- dev5, dev8, dev9: a representative back from their own hold who says only "Thank you for
-  holding." is taken on their next line, because companies play that very line from the
-  queue system inside a personal hold too (a false pickup costs more than one line's delay);
-  and a person answering the IVR with just "Acme, this is Rob." is taken at their next line,
-  because that is also how a voicemail greeting begins.
+Targets: false pickups on at most 2% of hold streams (checked per split over all streams, and
+over the hold streams of every split together); the representative assistant started on the
+person's first final utterance in at least 95% of streams where a person answers; IVR prompts
+taken for hold at most 3%; voicemail and closed recognised at least 90%.
+The first-final target is not met on two splits, and their floors are what is measured
+(rounded down), so a regression still fails:
+- dev2: "Hello?" among music with a low transcriber confidence is held back a line (lyrics
+  say it too).
+- dev5: "Thank you for your patience." alone after a 14-minute queue is taken at the
+  person's next line: queues say exactly that, at any point of a long wait. And a salon
+  stylist's unsure, half-heard greeting is missed.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from __future__ import annotations
 import pytest
 
 from tests.corpus.evaluate import (
+    DEV_SPLITS,
     EXPECTS,
     LABELS,
     STARTS,
@@ -35,17 +35,7 @@ from tests.corpus.evaluate import (
     stream_metrics,
 )
 
-FIRST_FINAL_FLOOR = {
-    "dev": 0.85,
-    "dev2": 0.80,
-    "dev3": 0.95,
-    "dev4": 0.95,
-    "dev5": 0.85,
-    "dev6": 0.95,
-    "dev7": 0.95,
-    "dev8": 0.90,
-    "dev9": 0.90,
-}
+FIRST_FINAL_FLOOR = {split: 0.95 for split in DEV_SPLITS} | {"dev2": 0.90, "dev5": 0.90}
 SPLITS = tuple(FIRST_FINAL_FLOOR)
 
 
@@ -83,6 +73,13 @@ def test_targets(split: str) -> None:
     ]
     ended = [r for r in results if r.stream.expect in ("voicemail", "closed")]
     assert sum(r.ended_as_expected for r in ended) >= 0.9 * len(ended)
+
+
+def test_false_pickups_on_hold_streams_across_every_split() -> None:
+    _, streams = load("all")
+    metrics = stream_metrics([replay(stream) for stream in streams if stream.start == "hold"])
+    assert metrics["hold_streams"] >= 250
+    assert metrics["hold_false_pickup_rate"] <= 0.02
 
 
 def test_the_running_service_decides_as_the_machine_does() -> None:

@@ -33,6 +33,8 @@ LINES: list[tuple[str, Verdict]] = [
     ("Please hold while I transfer your call.", HOLD),
     ("Let me put you on hold for a moment.", HOLD),
     ("thanks for holding were still helping other customers please dont hang up", HOLD),
+    ("For faster service, please have your loan number and the last four digits of your social security number ready.", HOLD),
+    ("Thanks so much for waiting, we'll be with you in just a moment.", HOLD),
     # a person, including those who say almost nothing
     ("Thanks for holding, this is Sarah with reservations.", PERSON),
     ("Hi, my name is Marcus, how can I help you today?", PERSON),
@@ -48,6 +50,7 @@ LINES: list[tuple[str, Verdict]] = [
     ("hey sorry about that wait this is kevin", PERSON),
     ("This is Mrs. Patterson in the front office.", PERSON),
     ("Okay, thanks for holding. I found a room for Friday.", PERSON),
+    ("Uh, yeah, hi. Sorry, I was on the other line.", PERSON),
     # machines that sound polite
     ("For reservations, press 1. For the front desk, press 2.", IVR),
     ("In a few words, tell me how I can help you.", IVR),
@@ -55,11 +58,14 @@ LINES: list[tuple[str, Verdict]] = [
     ("Hi, I'm Ava, Crestline Bank's virtual assistant. What can I help you with today?", IVR),
     ("Para español, oprima dos.", IVR),
     ("Please say or enter your date of birth.", IVR),
+    ("Please say the name of the community you live in.", IVR),
     # nobody will answer
     ("Please leave a message after the tone.", VOICEMAIL),
     ("Hi, this is Sandra. I'm out of the office until Monday. Please leave a detailed message.", VOICEMAIL),
     ("The person you are trying to reach is not available. At the tone, please record your message.", VOICEMAIL),
+    ("The mailbox you are trying to reach is full and cannot accept any messages at this time.", VOICEMAIL),
     ("Our office is currently closed.", CLOSED),
+    ("Due to inclement weather, our office will be closed today.", CLOSED),
     ("You have reached us outside of our normal business hours. Please call back during business hours.", CLOSED),
     # notices and noise
     ("This call may be recorded for quality assurance.", OTHER),
@@ -142,6 +148,44 @@ def test_a_representative_back_from_their_own_hold() -> None:
     )
     for text in not_back:
         assert not judge(text, CallState.HOLD, person_seen=True).actionable, text
+
+
+def test_a_thank_you_is_them_only_once_the_queue_loop_would_have_started() -> None:
+    # A queue inside a personal hold says its thank-you early, then repeats it; a thank-you
+    # first heard minutes in is the person.
+    thanks = "Thank you so much for waiting."
+    assert not judge(thanks, CallState.HOLD, person_seen=True, on_hold_for=20).actionable
+    assert judge(thanks, CallState.HOLD, person_seen=True, on_hold_for=150).verdict is PERSON
+    heard = remember(DetectorMemory(), thanks, judge(thanks, CallState.HOLD, person_seen=True, on_hold_for=20), T0)
+    assert not judge(thanks, CallState.HOLD, person_seen=True, on_hold_for=150, memory=heard).actionable
+
+
+def test_a_confident_word_is_them_back_but_music_is_not() -> None:
+    assert judge("Yeah.", CallState.HOLD, person_seen=True, on_hold_for=90, confidence=0.9).actionable
+    assert not judge("Yeah.", CallState.HOLD, person_seen=True, on_hold_for=90, confidence=0.5).actionable
+    assert not judge("Yeah.", CallState.HOLD, person_seen=True, on_hold_for=90).actionable
+    assert not judge("Dancing.", CallState.HOLD, person_seen=True, on_hold_for=90, confidence=0.9).actionable
+
+
+def test_a_recording_addressed_to_you_is_not_a_return() -> None:
+    announcement = "If your flight was canceled, you may have already been rebooked automatically."
+    assert not judge(announcement, CallState.HOLD, person_seen=True, on_hold_for=90, confidence=0.9).actionable
+    assert judge("So you're all set for Thursday, does that work?", CallState.HOLD, person_seen=True, on_hold_for=90).actionable
+
+
+def test_answering_the_phone_with_the_company_name_in_the_menu_stage() -> None:
+    for text in ("Tri-County Appliance, this is Rob.", "Smith & Sons, this is Dana."):
+        assert judge(text, CallState.IVR).actionable, text
+    # ...but a name and a department and nothing more is how voicemail greetings begin.
+    assert not judge("Hi, this is Sharon from billing.", CallState.IVR).actionable
+
+
+def test_a_hello_among_music_waits_only_when_the_transcriber_is_unsure() -> None:
+    memory = DetectorMemory(last_speech_at=T0, last_noise_at=T0)
+    soon = T0 + timedelta(seconds=3)
+    assert not judge("Hello?", CallState.HOLD, at=soon, memory=memory, confidence=0.6).actionable
+    assert judge("Hello?", CallState.HOLD, at=soon, memory=memory).actionable
+    assert judge("Hello?", CallState.HOLD, at=soon, memory=memory, confidence=0.9).actionable
 
 
 def test_first_words_after_a_long_silence_lean_to_a_person() -> None:
