@@ -181,6 +181,12 @@ _WEAK_ALONE = frozenset(
 )
 _GREETING_WORDS = frozenset({"hi", "hey", "hello"})
 _GREETING_OPENER = re.compile(r"^(?:(?:yes|yeah|oh|um|uh|sorry)[,.]? ){0,2}(?:hi|hiya|hello|hey|howdy|yello|good (?:morning|afternoon|evening))\b")
+# "Good morning, Riverside Dental." / "uh hello, Polar Peak,": a greeting, then only a name
+# (recordings go on: "Hello, you've reached...", "Hi, thanks for calling...").
+_GREETING_THEN_BUSINESS = re.compile(
+    r"^(?:(?i:yes|yeah|oh|um|uh)[,.]? ){0,2}(?i:hi|hello|hey|good (?:morning|afternoon|evening))[,.!]?\s+"
+    r"[A-Z][\w'&\-]*(?:\s+(?:[A-Z][\w'&\-]*|of|the|and|&))*\s*[,.!]?$"
+)
 # "Thank you for holding." and nothing else: a queue's opener, or a person's; undecided alone.
 _THANKS_ONLY = re.compile(
     r"^(?:(?:thank you|thanks)(?: so much)? for (?:your )?(?:continued )?(?:patience|patients|holding|folding|hoarding|waiting)[.!,]? ?)+$"
@@ -280,7 +286,9 @@ def judge(
         and (at - memory.last_speech_at).total_seconds() >= SILENCE_SECONDS
     )
     fragment = "fragment" in evidence.tags
-    if silent_before and 2 <= len(words) <= 8 and machine_cues == 0 and scores[PERSON] >= 2 and not fragment:
+    # Not for two words that do not greet ("Oh, yeah." after a quiet stretch of music).
+    substantial = len(words) >= 3 or "identity" in evidence.tags
+    if silent_before and substantial and len(words) <= 8 and machine_cues == 0 and scores[PERSON] >= 2 and not fragment:
         _add(scores, reasons, PERSON, 1, "first words after a silence")
     low_confidence = confidence is not None and confidence < LOW_CONFIDENCE
     if low_confidence and scores[PERSON] < UNMISTAKABLE:
@@ -433,6 +441,8 @@ def _score(text: str, line: str, words: list[str]) -> _Evidence:
     elif _GREETING_OPENER.match(line):
         _add(scores, reasons, PERSON, 2, "opens with a greeting")
         tags.add("identity")
+        if _GREETING_THEN_BUSINESS.match(text.strip()):
+            _add(scores, reasons, PERSON, 2, "answers with the business name")
     if _THANKS_ONLY.match(line):
         _add(scores, reasons, HOLD, 1, "a thank-you for holding and nothing else")
     if name_weight and _DEPARTMENT.search(line):
@@ -544,6 +554,7 @@ _ENGAGING = (
     "asks us a question",
     "answers the phone",
     "answers with a department",
+    "answers with the business name",
 )
 
 

@@ -180,6 +180,21 @@ def test_answering_the_phone_with_the_company_name_in_the_menu_stage() -> None:
     assert not judge("Hi, this is Sharon from billing.", CallState.IVR).actionable
 
 
+def test_a_greeting_then_the_business_name_answers_the_phone() -> None:
+    for text in ("Good morning, Riverside Dental.", "uh hello, Polar Peak,", "Hello, Smith & Sons Plumbing."):
+        assert judge(text, CallState.IVR).actionable, text
+        assert judge(text, CallState.HOLD).actionable, text
+    for text in ("Hello, you've reached Riverside Dental.", "Hi, thanks for calling Polar Peak.", "Hello, darkness my old friend"):
+        assert not judge(text, CallState.IVR).actionable, text
+
+
+def test_two_words_after_a_quiet_stretch_are_not_a_person_unless_they_greet() -> None:
+    memory = DetectorMemory(last_speech_at=T0)
+    later = T0 + timedelta(seconds=40)
+    assert not judge("Oh, yeah.", CallState.HOLD, at=later, memory=memory).actionable
+    assert judge("Yeah, hi.", CallState.HOLD, at=later, memory=memory).actionable
+
+
 def test_a_hello_among_music_waits_only_when_the_transcriber_is_unsure() -> None:
     memory = DetectorMemory(last_speech_at=T0, last_noise_at=T0)
     soon = T0 + timedelta(seconds=3)
