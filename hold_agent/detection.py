@@ -72,7 +72,8 @@ CUES: tuple[Cue, ...] = (
     _cue(HOLD, 4, r"\b(?:continue|remain|stay|keep) (?:to )?(?:hold(?:ing)?|on hold|on the line)\b", "asks us to stay on the line"),
     _cue(HOLD, 3, r"\b(?:do not|don'?t|please don'?t) hang up\b", "asks us not to hang up"),
     _cue(HOLD, 4, r"\byour call (?:is|remains) (?:very |extremely )?important\b|\bsu llamada es (?:muy )?importante\b", "'your call is important'"),
-    _cue(HOLD, 4, rf"\b(?:all )?(?:of )?our (?:\w+ )?{_STAFF} (?:are|remain|is) (?:still |currently |now |presently )?(?:busy|assisting|helping|with|on|serving|unavailable|occupied|handling|speaking)", "says the staff are busy"),
+    _cue(HOLD, 4, rf"\b(?:all )?(?:of )?our (?:\w+ )?{_STAFF} (?:are|remain|is) (?:still |currently |now |presently )?(?:busy|assisting|helping|with|on|serving|unavailable|occupied|handling|speaking)"
+        rf"|\ball (?:of )?(?:the )?(?:\w+ )?{_STAFF} (?:are|remain) (?:still |currently |now )?(?:busy|assisting|helping|serving|unavailable|occupied)", "says the staff are busy"),
     _cue(HOLD, 4, r"\b(?:helping|assisting|serving|speaking with|with) other (?:callers|customers|guests|patients|members|clients|passengers)\b", "others are being served first"),
     _cue(HOLD, 4, rf"\b(?:next|first) available {_STAFF}?", "'next available'"),
     _cue(HOLD, 4, r"\b(?:answered|received|taken|handled|helped|served) (?:in the order|out of (?:sequence|order))\b", "queue order"),
@@ -307,6 +308,14 @@ def judge(
         # or says who they are.
         scores[PERSON] = DECIDE - 1
         reasons[PERSON].append("not clear enough to be sure it is a person")
+    # Neither a confidence nor smart formatting: nothing tells a person from a lyric but the
+    # words, and lyrics are full of "hello", "can you hear me", "are you there". Only what
+    # people say and songs do not (a name, a department, a question about our call) counts.
+    bare = state is CallState.HOLD and not person_seen and confidence is None and not is_formatted(text)
+    businesslike = evidence.tags & {"department", "name"} or any(reason in reasons[PERSON] for reason in _BUSINESSLIKE)
+    if bare and scores[PERSON] >= DECIDE and not businesslike:
+        scores[PERSON] = DECIDE - 1
+        reasons[PERSON].append("no confidence or formatting to tell it from a lyric")
     # Without a confidence there is no evidence either way (Telnyx normally sends one).
     unsure = confidence is not None and confidence < CONFIDENT
     short = len(words) <= 4 and not evidence.tags & {"department", "name"}
@@ -540,6 +549,9 @@ def _decide(scores: dict[Verdict, int], reasons: dict[Verdict, list[str]]) -> tu
         return OTHER, "not decisive: " + "; ".join(r for label in (HOLD, PERSON, MENU) for r in reasons[label])
     return OTHER, "no cue"
 
+
+# Questions and offers that belong to a business call, not to a song.
+_BUSINESSLIKE = ("offers to help", "asks us something", "asks about our call", "asks how we are", "answers with a department or a go-ahead")
 
 _ENGAGING = (
     "offers to help",

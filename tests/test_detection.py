@@ -33,6 +33,7 @@ LINES: list[tuple[str, Verdict]] = [
     ("Please hold while I transfer your call.", HOLD),
     ("Let me put you on hold for a moment.", HOLD),
     ("thanks for holding were still helping other customers please dont hang up", HOLD),
+    ("Thank you for calling Cascade Express Bus Lines. All agents are busy.", HOLD),
     ("For faster service, please have your loan number and the last four digits of your social security number ready.", HOLD),
     ("Thanks so much for waiting, we'll be with you in just a moment.", HOLD),
     # a person, including those who say almost nothing
@@ -193,6 +194,14 @@ def test_two_words_after_a_quiet_stretch_are_not_a_person_unless_they_greet() ->
     later = T0 + timedelta(seconds=40)
     assert not judge("Oh, yeah.", CallState.HOLD, at=later, memory=memory).actionable
     assert judge("Yeah, hi.", CallState.HOLD, at=later, memory=memory).actionable
+
+
+def test_with_no_confidence_and_no_formatting_only_business_words_count_on_hold() -> None:
+    lyric = "hello can you hear me calling"
+    assert not judge(lyric, CallState.HOLD).actionable
+    assert judge(lyric, CallState.HOLD, confidence=0.93).actionable  # the transcriber was sure
+    assert judge("hi this is dana with billing", CallState.HOLD).actionable
+    assert judge("uh yeah hi who am i talking to", CallState.HOLD).actionable
 
 
 def test_a_hello_among_music_waits_only_when_the_transcriber_is_unsure() -> None:
