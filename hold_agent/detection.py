@@ -116,7 +116,8 @@ CUES: tuple[Cue, ...] = (
     _cue(MENU, 3, r"\bi think you said\b|\bis that (?:correct|right)\?\s*(?:please )?say\b|\byou want to (?:talk|speak) (?:to|with) (?:an?|the) (?:agent|representative|person)\b|\bare you calling about\b|\b(?:it )?sounds like you(?:'re| are) calling (?:about|to|for)\b", "conversational IVR confirms"),
     _cue(MENU, 3, r"(?:^|[.!?] )please (?:say|enter|key in)\b", "an instruction to say or key something"),
     _cue(MENU, 2, r"\b(?:please )?(?:say|enter|tell me|key in) (?:your|the) (?:\w+ ){0,4}(?:number|account|policy|member id|zip|date of birth|pin|social|id|digits)\b|\b(?:enter|key in|type) (?:the|your) (?:\w+ ){0,4}(?:digits|number|pin|code)\b", "asks us to key in a number"),
-    _cue(MENU, 2, r"\bbefore i (?:transfer|connect|route) you\b|\bi'll (?:get|connect|transfer|route) you to (?:the right|someone|an? )|\blet me get you to\b|\bi can help (?:you )?with things like\b", "conversational IVR routing"),
+    _cue(MENU, 2, r"\bbefore i (?:transfer|connect|route) you\b|\bi'll (?:get|connect|transfer|route) you to (?:the right|someone|an? )|\blet me get you to\b", "conversational IVR routing"),
+    _cue(MENU, 6, r"\b(?:i can|we can) help (?:you )?with things like\b|\bsay things like\b", "a conversational IVR lists what it does"),
     _cue(MENU, 3, r"\byour (?:current |account )?balance is\b|\baccount ending in\b|\bnumber associated with (?:your|an|the) account\b", "reads out an account"),
     _cue(MENU, 9, r"\b(?:virtual|automated|digital) (?:assistant|agent|attendant|system)\b", "an automated assistant", "automated"),
     _cue(MENU, 2, r"\bif you know your party's extension\b|\bdial by name\b|\bcompany directory\b|\bextension\b", "directory"),
@@ -126,8 +127,9 @@ CUES: tuple[Cue, ...] = (
     # --- nobody will answer ------------------------------------------------------------------
     # A person on the line never asks for a message: this outweighs a recorded name and greeting.
     _cue(VOICEMAIL, 10, r"\bleave (?:a|your|us a|me a|me your|your name|a brief|a detailed) ?(?:brief |short |detailed )?(?:message|voicemail|name)\b|\bleave (?:your |me |us )?(?:\w+ ){0,6}(?:and |with )?a (?:brief |short |detailed )?message\b|\b(?:after|at) the (?:tone|beep)\b", "voicemail prompt"),
-    _cue(VOICEMAIL, 3, r"\b(?:not|un)able to (?:take|answer|come to) (?:your call|the phone)\b|\b(?:not )?available to take your call\b|\bcan(?:'t|not) (?:take|come to) (?:your call|the phone)\b|\baway from (?:my|the) desk\b|\bout of the office\b|\bout in the field\b|\bmissed your call\b|(?<!was )\bon the other line\b|\bcan(?:'t|not) (?:get|grab|get to|come to) the phone\b", "cannot take the call"),
+    _cue(VOICEMAIL, 3, r"\b(?:not|un)able to (?:take|answer|come to) (?:your call|the phone)\b|\b(?:not )?available to take your call\b|\bcan(?:'t|not) (?:take|come to) (?:your call|the phone)\b|\baway from (?:my|the) desk\b|\bout of the office\b|\bout in the field\b|\bout on (?:a )?(?:jobs?|job sites?|calls|the road|appointments)\b|\bmissed your call\b|(?<!was )\bon the other line\b|\bcan(?:'t|not) (?:get|grab|get to|come to) the phone\b", "cannot take the call"),
     _cue(VOICEMAIL, 5, r"\bmailbox (?:[\w']+ ){0,6}?(?:is full|has not been set up|is not set up|cannot accept)\b|\bvoice ?mail(?:box)?\b|\bvoice messag(?:e|ing) system\b|\brecord your message\b|\bwhen you(?:'ve| have| are) finished recording\b|\byour message has been (?:recorded|saved|sent)\b|\bto (?:review|re-?record) your message\b", "voicemail system"),
+    _cue(VOICEMAIL, 5, r"\bleave (?:us|me) your (?:name|number|phone number|contact)", "asks for a name and number to call back"),
     _cue(VOICEMAIL, 2, r"\b(?:i'll|ill|i will|we'll|we will) (?:get (?:right )?back to you|return your call|call you back)\b|\bcallback number\b", "promises a call back"),
     _cue(VOICEMAIL, 1, r"\byou(?:'ve| have) reached\b", "'you have reached'"),
     _cue(CLOSED, 5, r"\b(?:we're|(?:is|are)) (?:currently |now |presently )?closed\b", "says it is closed"),
@@ -187,6 +189,8 @@ _GREETING_OPENER = re.compile(r"^(?:(?:yes|yeah|oh|um|uh|sorry)[,.]? ){0,2}(?:hi
 _GREETING_THEN_BUSINESS = re.compile(
     r"^(?:(?i:yes|yeah|oh|um|uh)[,.]? ){0,2}(?i:hi|hello|hey|good (?:morning|afternoon|evening))[,.!]?\s+"
     r"[A-Z][\w'&\-]*(?:\s+(?:[A-Z][\w'&\-]*|of|the|and|&))*\s*[,.!]?$"
+    # "Yeah, Hollister Tractor.": a yes for a hello, then a name of two words or more
+    r"|^(?i:yeah|yes|yep)[,.]?\s+[A-Z][\w'&\-]*(?:\s+(?:[A-Z][\w'&\-]*|of|the|and|&))*\s+[A-Z][\w'&\-]*\s*[,.!]?$"
 )
 # "Thank you for holding." and nothing else: a queue's opener, or a person's; undecided alone.
 _THANKS_ONLY = re.compile(
@@ -447,11 +451,12 @@ def _score(text: str, line: str, words: list[str]) -> _Evidence:
     elif _DEPARTMENT_OPENER.match(line) or _ANSWERED_AS.search(text):
         _add(scores, reasons, PERSON, 2, "answers with a department")
         tags.add("identity")
+    elif _GREETING_THEN_BUSINESS.match(text.strip()):
+        _add(scores, reasons, PERSON, 4, "answers with the business name")
+        tags.add("identity")
     elif _GREETING_OPENER.match(line):
         _add(scores, reasons, PERSON, 2, "opens with a greeting")
         tags.add("identity")
-        if _GREETING_THEN_BUSINESS.match(text.strip()):
-            _add(scores, reasons, PERSON, 2, "answers with the business name")
     if _THANKS_ONLY.match(line):
         _add(scores, reasons, HOLD, 1, "a thank-you for holding and nothing else")
     if name_weight and _DEPARTMENT.search(line):

@@ -1,6 +1,6 @@
 """Detection measured on the labelled corpus (tests/corpus/), against the issue's targets.
 
-Every split was written independently of the detector. dev2..dev12 were each a held-out set
+Every split was written independently of the detector. dev2..dev13 were each a held-out set
 once: evaluated a single time before anyone tuned on them (those first-run figures, the
 honest ones, are in tests/corpus/HISTORY.md), then used for tuning. A new held-out round
 goes in `holdout_*` files; `python -m tests.corpus.evaluate --split holdout` scores it.

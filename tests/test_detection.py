@@ -60,11 +60,13 @@ LINES: list[tuple[str, Verdict]] = [
     ("Para español, oprima dos.", IVR),
     ("Please say or enter your date of birth.", IVR),
     ("Please say the name of the community you live in.", IVR),
+    ("I can help with things like checking an order status or finding a store location. What can I help you with?", IVR),
     # nobody will answer
     ("Please leave a message after the tone.", VOICEMAIL),
     ("Hi, this is Sandra. I'm out of the office until Monday. Please leave a detailed message.", VOICEMAIL),
     ("The person you are trying to reach is not available. At the tone, please record your message.", VOICEMAIL),
     ("The mailbox you are trying to reach is full and cannot accept any messages at this time.", VOICEMAIL),
+    ("You've reached the estimates department. We're out on job sites right now, so leave us your name and number.", VOICEMAIL),
     ("Our office is currently closed.", CLOSED),
     ("Due to inclement weather, our office will be closed today.", CLOSED),
     ("You have reached us outside of our normal business hours. Please call back during business hours.", CLOSED),
@@ -182,10 +184,10 @@ def test_answering_the_phone_with_the_company_name_in_the_menu_stage() -> None:
 
 
 def test_a_greeting_then_the_business_name_answers_the_phone() -> None:
-    for text in ("Good morning, Riverside Dental.", "uh hello, Polar Peak,", "Hello, Smith & Sons Plumbing."):
+    for text in ("Good morning, Riverside Dental.", "uh hello, Polar Peak,", "Hello, Smith & Sons Plumbing.", "Yeah, Hollister Tractor."):
         assert judge(text, CallState.IVR).actionable, text
         assert judge(text, CallState.HOLD).actionable, text
-    for text in ("Hello, you've reached Riverside Dental.", "Hi, thanks for calling Polar Peak.", "Hello, darkness my old friend"):
+    for text in ("Hello, you've reached Riverside Dental.", "Hi, thanks for calling Polar Peak.", "Hello, darkness my old friend", "Yeah, Baby."):
         assert not judge(text, CallState.IVR).actionable, text
 
 
