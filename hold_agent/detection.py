@@ -114,10 +114,10 @@ CUES: tuple[Cue, ...] = (
     _cue(MENU, 3, r"\byou can (?:say|ask) (?:things|something) like\b|\bfor example,? (?:you can )?say\b|\bwhich of these\b|\bor something else\b", "conversational IVR"),
     _cue(MENU, 3, r"\b(?:sorry|i'm sorry),? (?:i|we) (?:still )?(?:didn't|did not) (?:get|catch|understand|hear|recognize)\b|\bplease try again\b|\blet's try again\b|\bthat (?:is not|isn't) a valid\b|\bhaving trouble understanding\b", "IVR retry prompt"),
     _cue(MENU, 3, r"\bi think you said\b|\bis that (?:correct|right)\?\s*(?:please )?say\b|\byou want to (?:talk|speak) (?:to|with) (?:an?|the) (?:agent|representative|person)\b|\bare you calling about\b|\b(?:it )?sounds like you(?:'re| are) calling (?:about|to|for)\b", "conversational IVR confirms"),
-    _cue(MENU, 3, r"(?:^|[.!?] )please (?:say|enter|key in)\b", "an instruction to say or key something"),
+    _cue(MENU, 3, r"(?:^|[.!?] )please (?:say|enter|key in)\b(?! (?:that |it )?again)", "an instruction to say or key something"),
     _cue(MENU, 2, r"\b(?:please )?(?:say|enter|tell me|key in) (?:your|the) (?:\w+ ){0,4}(?:number|account|policy|member id|zip|date of birth|pin|social|id|digits)\b|\b(?:enter|key in|type) (?:the|your) (?:\w+ ){0,4}(?:digits|number|pin|code)\b", "asks us to key in a number"),
     _cue(MENU, 2, r"\bbefore i (?:transfer|connect|route) you\b|\bi'll (?:get|connect|transfer|route) you to (?:the right|someone|an? )|\blet me get you to\b", "conversational IVR routing"),
-    _cue(MENU, 6, r"\b(?:i can|we can) help (?:you )?with things like\b|\bsay things like\b", "a conversational IVR lists what it does"),
+    _cue(MENU, 6, r"\b(?:i can|we can) help (?:you )?with things like \w+ing\b|\bsay things like\b", "a conversational IVR lists what it does"),
     _cue(MENU, 3, r"\byour (?:current |account )?balance is\b|\baccount ending in\b|\bnumber associated with (?:your|an|the) account\b", "reads out an account"),
     _cue(MENU, 9, r"\b(?:virtual|automated|digital) (?:assistant|agent|attendant|system)\b", "an automated assistant", "automated"),
     _cue(MENU, 2, r"\bif you know your party's extension\b|\bdial by name\b|\bcompany directory\b|\bextension\b", "directory"),
@@ -127,9 +127,10 @@ CUES: tuple[Cue, ...] = (
     # --- nobody will answer ------------------------------------------------------------------
     # A person on the line never asks for a message: this outweighs a recorded name and greeting.
     _cue(VOICEMAIL, 10, r"\bleave (?:a|your|us a|me a|me your|your name|a brief|a detailed) ?(?:brief |short |detailed )?(?:message|voicemail|name)\b|\bleave (?:your |me |us )?(?:\w+ ){0,6}(?:and |with )?a (?:brief |short |detailed )?message\b|\b(?:after|at) the (?:tone|beep)\b", "voicemail prompt"),
-    _cue(VOICEMAIL, 3, r"\b(?:not|un)able to (?:take|answer|come to) (?:your call|the phone)\b|\b(?:not )?available to take your call\b|\bcan(?:'t|not) (?:take|come to) (?:your call|the phone)\b|\baway from (?:my|the) desk\b|\bout of the office\b|\bout in the field\b|\bout on (?:a )?(?:jobs?|job sites?|calls|the road|appointments)\b|\bmissed your call\b|(?<!was )\bon the other line\b|\bcan(?:'t|not) (?:get|grab|get to|come to) the phone\b", "cannot take the call"),
+    _cue(VOICEMAIL, 3, r"\b(?:not|un)able to (?:take|answer|come to) (?:your call|the phone)\b|\b(?:not )?available to take your call\b|\bcan(?:'t|not) (?:take|come to) (?:your call|the phone)\b|\baway from (?:my|the) desk\b|\bout of the office\b|\bout in the field\b|\bmissed your call\b|(?<!was )(?<!were )(?<!just )(?<!someone )(?<!somebody )\bon the other line\b|\bcan(?:'t|not) (?:get|grab|get to|come to) the phone\b", "cannot take the call"),
     _cue(VOICEMAIL, 5, r"\bmailbox (?:[\w']+ ){0,6}?(?:is full|has not been set up|is not set up|cannot accept)\b|\bvoice ?mail(?:box)?\b|\bvoice messag(?:e|ing) system\b|\brecord your message\b|\bwhen you(?:'ve| have| are) finished recording\b|\byour message has been (?:recorded|saved|sent)\b|\bto (?:review|re-?record) your message\b", "voicemail system"),
-    _cue(VOICEMAIL, 5, r"\bleave (?:us|me) your (?:name|number|phone number|contact)", "asks for a name and number to call back"),
+    _cue(VOICEMAIL, 5, r"(?<!you )(?<!you just )\bleave (?:us|me) your (?:name|number|phone number|contact)", "asks for a name and number to call back"),
+    _cue(VOICEMAIL, 2, r"\b(?:we're|we are) (?:all )?out on (?:a )?(?:jobs?|job sites?|calls|the road|appointments)\b", "away on jobs"),
     _cue(VOICEMAIL, 2, r"\b(?:i'll|ill|i will|we'll|we will) (?:get (?:right )?back to you|return your call|call you back)\b|\bcallback number\b", "promises a call back"),
     _cue(VOICEMAIL, 1, r"\byou(?:'ve| have) reached\b", "'you have reached'"),
     _cue(CLOSED, 5, r"\b(?:we're|(?:is|are)) (?:currently |now |presently )?closed\b", "says it is closed"),
@@ -137,16 +138,17 @@ CUES: tuple[Cue, ...] = (
     _cue(CLOSED, 2, r"\b(?:our )?(?:business|office|regular|normal|operating) hours are\b|\bwe(?:'re| are) open (?:from|monday|weekdays|between)\b", "gives opening hours"),
     _cue(CLOSED, 3, r"\bplease call (?:us )?(?:back |again )?(?:during|tomorrow|on the next|again during|when we|monday|between)\b|\bnext business day\b|\bwhen we (?:re)?open\b", "asks us to call back later"),
     _cue(CLOSED, 3, r"\b(?:monday|weekdays) (?:through|to|thru) (?:friday|saturday|sunday)\b.{0,30}\b(?:between|from) \d", "gives opening days and hours"),
-    _cue(CLOSED, 3, r"\bclosed (?:for|in observance of|on) (?:the )?\w*|\bwill be closed (?:today|tomorrow|all day|until|through)\b", "closed for a day"),
+    _cue(CLOSED, 3, r"\bclosed (?:for|in observance of|on) (?:the )?\w*|\bour (?:[\w']+ ){0,2}will be closed (?:today|tomorrow|all day|until|through)\b", "closed for a day"),
     # --- recordings that are none of the above -----------------------------------------------
     _cue(OTHER, 3, r"\b(?:may|will|might) be (?:recorded|monitored)\b|\bquality (?:assurance|and training|purposes)\b|\btraining purposes\b", "recorded-call notice"),
     _cue(OTHER, 2, r"\bthis is a reminder\b|\bplease be advised\b|\bplease note\b", "a notice"),
     # --- a person talking to us --------------------------------------------------------------
-    _cue(PERSON, 3, r"\b(?:how|what) (?:can|may|could) (?:i|we) (?:help|assist|do for) you\b|\bhow (?:can|may|could) i (?:help|assist)\b|\bwhat can i (?:do for (?:you|ya|y'all)|help you with)\b|\bwhat (?:do you|can i get you) need\b|\bwhatcha need\b", "offers to help"),
+    _cue(PERSON, 3, r"\b(?:how|what) (?:can|may|could) (?:i|we) (?:help|assist|do for) you\b|\bhow (?:can|may|could) i (?:help|assist)\b|\bwhat can i (?:do for (?:you|ya|y'all)|help you with)\b|\bwhat (?:do you|can i get you) need\b|\bwhatcha need\b|\bcan i help(?: you)?\?", "offers to help"),
     _cue(PERSON, 4, r"\bwho (?:am i|do i have the pleasure of|have i got) (?:speaking|talking) (?:with|to)\b|\bwho(?:'s| is) (?:calling|this)\b|\b(?:can|could|may) i (?:please )?(?:get|have|grab|take|ask|start with|begin with|confirm|verify|ask for) (?:your|the|a)\b|\bwho do i have on the line\b|\bwho(?:'d| did) you say\b|\bwhere (?:are|were) you calling from\b|\bwhat(?:'s| is) (?:the|your) (?:\w+ )?(?:number|date|address|zip|email)\b|(?<!enter )(?<!enter the )\blast (?:four|4) (?:digits )?of (?:your|the)\b|\bwhat(?:'s| is| was) (?:your|the) (?:name|account|policy|date of birth|phone|member|claim|reservation|confirmation|order|best|reason)\b|\b(?:can|could) you (?:spell|confirm|verify|give me|tell me|repeat|read me)\b", "asks us something"),
     _cue(PERSON, 1, r"\b(?:you|your|you're)\b[^.!?]*\?", "asks us a question"),
     _cue(PERSON, 3, r"\b(?:does|would|will) (?:that|this|it) (?:work|sound good|be okay|be ok) (?:for you)?\b|\bwhat'?s going on\b|\bwhat(?:'s| is) this (?:regarding|about)\b|\bhow are you(?: doing)?(?: today)?\?|\bhow'?s it going\b|\bhow(?:'s| is) your day\b", "asks how we are"),
-    _cue(PERSON, 3, r"\bare you (?:holding|waiting|calling) (?:for|about|to|on)\b|\b(?:[a-z] ){3,}[a-z]\b", "asks about our call"),
+    _cue(PERSON, 3, r"\bare you (?:holding|waiting|calling) (?:for|about|to|on)\b", "asks about our call"),
+    _cue(PERSON, 3, r"\b(?:[a-z] ){3,}[a-z]\b", "spells something out"),
     _cue(PERSON, 4, r"\b(?:are you|you) still (?:there|with me|on the line)\b|\b(?:are )?you there\?|\bcan you hear me\b|\bhello[,?.!]* *(?:are you |anyone |anybody |is anyone |is anybody |is somebody )?there\b", "checks we are there"),
     _cue(PERSON, 3, r"\bwhat was that\b|\bcome again\b|\bsay that again\b|\byou cut out\b|\bbreaking up\b|\brepeat that\b", "asks us to repeat"),
     _cue(PERSON, 3, r"(?<!we're )(?<!we are )\bsorry (?:about|for) (?:the |your |that |keeping you on )?(?:long |lengthy )?(?:wait|hold|waiting|delay)\b|(?<!we're )(?<!we are )\bsorry to keep you (?:waiting|on hold)\b|\bsorry for keeping you\b|\bapologi[sz]e for the wait\b|\bsorry about that\b|\bsorry,? i was\b", "apologises"),
@@ -187,10 +189,9 @@ _GREETING_OPENER = re.compile(r"^(?:(?:yes|yeah|oh|um|uh|sorry)[,.]? ){0,2}(?:hi
 # "Good morning, Riverside Dental." / "uh hello, Polar Peak,": a greeting, then only a name
 # (recordings go on: "Hello, you've reached...", "Hi, thanks for calling...").
 _GREETING_THEN_BUSINESS = re.compile(
-    r"^(?:(?i:yes|yeah|oh|um|uh)[,.]? ){0,2}(?i:hi|hello|hey|good (?:morning|afternoon|evening))[,.!]?\s+"
-    r"[A-Z][\w'&\-]*(?:\s+(?:[A-Z][\w'&\-]*|of|the|and|&))*\s*[,.!]?$"
-    # "Yeah, Hollister Tractor.": a yes for a hello, then a name of two words or more
-    r"|^(?i:yeah|yes|yep)[,.]?\s+[A-Z][\w'&\-]*(?:\s+(?:[A-Z][\w'&\-]*|of|the|and|&))*\s+[A-Z][\w'&\-]*\s*[,.!]?$"
+    r"^(?:(?i:yes|yeah|oh|um|uh)[,.]? ){0,2}(?i:hi|hello|hey|good (?:morning|afternoon|evening)|yeah|yes|yep),\s+"
+    # two or more words of a name ("Hello, Dolly!", "Hi, Mom.", "Yes, I Do." are not businesses)
+    r"(?!(?:I|Welcome|Thanks|Thank)\b)[A-Z][\w'&\-]*(?:\s+(?:[A-Z][\w'&\-]*|of|the|and|&))*\s+[A-Z][\w'&\-]*\s*[,.]?$"
 )
 # "Thank you for holding." and nothing else: a queue's opener, or a person's; undecided alone.
 _THANKS_ONLY = re.compile(
@@ -216,7 +217,7 @@ _NOT_NAMES = frozenset(
 )
 # "Financial aid, this is Kwami.": the classic way a phone is answered.
 _ANSWERED_AS = re.compile(
-    r"(?:^|, )(?!(?:hi|hello|hey|good (?:morning|afternoon|evening))\b)[A-Za-z][\w'&\- ]{1,40},? this is [a-z]"
+    r"(?:^|, )(?!(?:hi|hello|hey|good (?:morning|afternoon|evening)|you'?ve reached|you have reached)\b)[A-Za-z][\w'&\- ]{1,40},? this is (?!(?:the|a|an|my|our|your|it|what|how|why|not|just|so|really|about|for)\b)[a-z]"
     r"|^[A-Za-z][\w'&\- ]{1,40}, (?:how|what) (?:can|may) (?:i|we) (?:help|assist|do for)",
     re.IGNORECASE,
 )
@@ -568,6 +569,7 @@ _ENGAGING = (
     "answers with a department or a go-ahead",
     "'go ahead'",
     "asks about our call",
+    "spells something out",
     "asks us a question",
     "answers the phone",
     "answers with a department",
@@ -618,10 +620,12 @@ def _sounds_like_return(
         return scores[PERSON] >= DECIDE + 1 and scores[HOLD] < 2
     # "Okay, thanks for holding." is them; a bare "Thank you for holding." may be the queue
     # system the company plays during a personal hold too, which speaks early in the hold.
-    opened = re.sub(r"^(?:okay|ok|alright|all right|so|hi|hello|yes|yeah),? ", "", line)
-    if _THANKS_ONLY.match(opened):
-        return opened != line or (on_hold_for is not None and on_hold_for >= LOOP_STARTS_WITHIN_SECONDS)
     unsure = confidence is not None and confidence < LOW_CONFIDENCE
+    opened = re.sub(r"^(?:okay|ok|alright|all right|so|hi|hello|yes|yeah),? ", "", line)
+    if _THANKS_ONLY.match(opened) and not unsure:
+        # A trade-off, not a law: a queue whose first thank-you comes later than this is
+        # taken for the person once (and sent back to hold when it repeats, see machine).
+        return opened != line or (on_hold_for is not None and on_hold_for >= LOOP_STARTS_WITHIN_SECONDS)
     machine_free = scores[HOLD] < 2 and scores[MENU] == scores[VOICEMAIL] == scores[CLOSED] == 0
     if not machine_free or unsure:
         return False

@@ -76,7 +76,8 @@ def test_targets(split: str) -> None:
 
 
 def test_false_pickups_on_hold_streams_across_every_split() -> None:
-    _, streams = load("all")
+    # The tuned splits only: a `holdout_*` round is scored once, by hand, never by the suite.
+    streams = [stream for split in DEV_SPLITS for stream in load(split)[1]]
     metrics = stream_metrics([replay(stream) for stream in streams if stream.start == "hold"])
     assert metrics["hold_streams"] >= 250
     assert metrics["hold_false_pickup_rate"] <= 0.02

@@ -187,8 +187,15 @@ def test_a_greeting_then_the_business_name_answers_the_phone() -> None:
     for text in ("Good morning, Riverside Dental.", "uh hello, Polar Peak,", "Hello, Smith & Sons Plumbing.", "Yeah, Hollister Tractor."):
         assert judge(text, CallState.IVR).actionable, text
         assert judge(text, CallState.HOLD).actionable, text
-    for text in ("Hello, you've reached Riverside Dental.", "Hi, thanks for calling Polar Peak.", "Hello, darkness my old friend", "Yeah, Baby."):
+    not_an_answer = (
+        "Hello, you've reached Riverside Dental.", "Hi, thanks for calling Polar Peak.", "Hello, darkness my old friend",
+        "Yeah, Baby.", "Hello. Welcome.", "Hey Jude.", "Hello, Dolly!", "Good Morning, Vietnam!", "Hi, Mom.",
+        "Hello, I Love You", "Yes, I Do.", "Hello, you've reached Acme Plumbing, this is Dan.", "Okay so this is the thing.",
+    )
+    for text in not_an_answer:
         assert not judge(text, CallState.IVR).actionable, text
+    for text in not_an_answer[:-2]:
+        assert not judge(text, CallState.HOLD).actionable, text
 
 
 def test_two_words_after_a_quiet_stretch_are_not_a_person_unless_they_greet() -> None:
@@ -206,10 +213,31 @@ def test_with_no_confidence_and_no_formatting_only_business_words_count_on_hold(
     assert judge("uh yeah hi who am i talking to", CallState.HOLD).actionable
 
 
+def test_a_person_mentioning_messages_closures_or_other_lines_does_not_end_the_call() -> None:
+    for text in (
+        "Yeah, he's out on a job right now, can I help?",
+        "Sorry, I had someone on the other line.",
+        "Hi, sorry, I was just on the other line.",
+        "She stepped out. Can you leave me your number?",
+        "Yeah, the office will be closed tomorrow.",
+        "Sure, I can help you with things like that.",
+        "Please say that again?",
+    ):
+        for state in (CallState.IVR, CallState.HOLD):
+            judgement = judge(text, state)
+            assert judgement.verdict not in (VOICEMAIL, CLOSED, IVR) or not judgement.actionable, (text, state)
+
+
+def test_an_unsure_thank_you_is_not_a_return() -> None:
+    assert not judge("Thank you for holding.", CallState.HOLD, person_seen=True, on_hold_for=90, confidence=0.35).actionable
+
+
 def test_a_hello_among_music_waits_only_when_the_transcriber_is_unsure() -> None:
     memory = DetectorMemory(last_speech_at=T0, last_noise_at=T0)
     soon = T0 + timedelta(seconds=3)
-    assert not judge("Hello?", CallState.HOLD, at=soon, memory=memory, confidence=0.6).actionable
+    # 0.72: above the music ceiling, below sure; only the right-after-music rule holds it back.
+    assert not judge("Hello?", CallState.HOLD, at=soon, memory=memory, confidence=0.72).actionable
+    assert judge("Hello?", CallState.HOLD, at=soon + timedelta(seconds=60), memory=memory, confidence=0.72).actionable
     assert judge("Hello?", CallState.HOLD, at=soon, memory=memory).actionable
     assert judge("Hello?", CallState.HOLD, at=soon, memory=memory, confidence=0.9).actionable
 
