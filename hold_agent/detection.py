@@ -297,6 +297,7 @@ def judge(
     if silent_before and substantial and len(words) <= 8 and machine_cues == 0 and scores[PERSON] >= 2 and not fragment:
         _add(scores, reasons, PERSON, 1, "first words after a silence")
     low_confidence = confidence is not None and confidence < LOW_CONFIDENCE
+    formatted = is_formatted(text)
     if low_confidence and scores[PERSON] < UNMISTAKABLE:
         scores[PERSON] = min(scores[PERSON], 1)  # likely music or noise transcribed as words
         reasons[PERSON].append("low confidence")
@@ -316,7 +317,7 @@ def judge(
     # Neither a confidence nor smart formatting: nothing tells a person from a lyric but the
     # words, and lyrics are full of "hello", "can you hear me", "are you there". Only what
     # people say and songs do not (a name, a department, a question about our call) counts.
-    bare = state is CallState.HOLD and not person_seen and confidence is None and not is_formatted(text)
+    bare = state is CallState.HOLD and not person_seen and confidence is None and not formatted
     businesslike = evidence.tags & {"department", "name"} or any(reason in reasons[PERSON] for reason in _BUSINESSLIKE)
     if bare and scores[PERSON] >= DECIDE and not businesslike:
         scores[PERSON] = DECIDE - 1
@@ -344,7 +345,7 @@ def judge(
         verdict = HOLD if state is not CallState.IVR else (OTHER if verdict is PERSON else verdict)
         reason = "repeats a recording this call already heard"
     elif state is CallState.HOLD and person_seen and _sounds_like_return(
-        line, words, scores, on_hold_for, formatted=is_formatted(text), confidence=confidence
+        line, words, scores, on_hold_for, formatted=formatted, confidence=confidence
     ):
         verdict, reason = PERSON, "the representative is back"
 
@@ -559,16 +560,13 @@ def _decide(scores: dict[Verdict, int], reasons: dict[Verdict, list[str]]) -> tu
 # Questions and offers that belong to a business call, not to a song.
 _BUSINESSLIKE = ("offers to help", "asks us something", "asks about our call", "asks how we are", "answers with a department or a go-ahead")
 
+# A person engaging with us: asking, offering, answering briefly.
 _ENGAGING = (
-    "offers to help",
-    "asks us something",
-    "asks how we are",
+    *_BUSINESSLIKE,
     "checks we are there",
     "asks us to repeat",
     "a bare hello, asked",
-    "answers with a department or a go-ahead",
     "'go ahead'",
-    "asks about our call",
     "spells something out",
     "asks us a question",
     "answers the phone",
@@ -620,26 +618,27 @@ def _sounds_like_return(
         return scores[PERSON] >= DECIDE + 1 and scores[HOLD] < 2
     # "Okay, thanks for holding." is them; a bare "Thank you for holding." may be the queue
     # system the company plays during a personal hold too, which speaks early in the hold.
-    unsure = confidence is not None and confidence < LOW_CONFIDENCE
+    low_confidence = confidence is not None and confidence < LOW_CONFIDENCE
     opened = re.sub(r"^(?:okay|ok|alright|all right|so|hi|hello|yes|yeah),? ", "", line)
-    if _THANKS_ONLY.match(opened) and not unsure:
+    if _THANKS_ONLY.match(opened) and not low_confidence:
         # A trade-off, not a law: a queue whose first thank-you comes later than this is
         # taken for the person once (and sent back to hold when it repeats, see machine).
         return opened != line or (on_hold_for is not None and on_hold_for >= LOOP_STARTS_WITHIN_SECONDS)
     machine_free = scores[HOLD] < 2 and scores[MENU] == scores[VOICEMAIL] == scores[CLOSED] == 0
-    if not machine_free or unsure:
+    if not machine_free or low_confidence:
         return False
     if len(words) < 2 and "?" not in line:
         # "Yeah." alone is as likely the radio, unless the transcriber is sure it heard a word
         # said to us ("Hello?" is them either way).
-        return words[:1] in _ACKNOWLEDGEMENTS and formatted and confidence is not None and confidence >= CONFIDENT
+        sure = confidence is not None and confidence >= CONFIDENT
+        return bool(words) and words[0] in _ACKNOWLEDGEMENTS and formatted and sure
     # "I" or a question to us: recordings address callers too ("if your flight was
     # cancelled, you may have been rebooked"), but do not speak as "I" or wait for an answer.
     speaks_as_person = _PERSON_VOICE.search(line) is not None or re.search(r"\byou\b[^.!]*\?", line) is not None
     return scores[PERSON] >= 2 or (formatted and len(words) >= 3 and speaks_as_person and not _MACHINE_VOICE.search(line))
 
 
-_ACKNOWLEDGEMENTS = [[word] for word in ("yeah", "yes", "yep", "okay", "ok", "alright", "hello", "hi", "hey", "sorry")]
+_ACKNOWLEDGEMENTS = frozenset({"yeah", "yes", "yep", "okay", "ok", "alright", "hello", "hi", "hey", "sorry"})
 
 
 def _is_repeat(line: str, heard: list[str]) -> bool:
