@@ -29,11 +29,13 @@ Rules:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from . import detection
+from .detection import Label
 from .events import (
     AssistantStartFailed,
     CallAnswered,
@@ -82,7 +84,24 @@ MIN_HOLD_TOOL_CONFIDENCE = 0.5
 # The outcome of a call Telnyx told us is gone (a 404/422 to a command) before any hangup webhook.
 DISCONNECTED = "disconnected"
 FALSE_ALARM_WINDOW_SECONDS = 60
-FALSE_ALARM_HOLD_SCORE = 4
+
+# What a transcript must show to move the call: probabilities from detection (the call's
+# probability of each label, see detection/judge.py), chosen on the development streams by
+# the cost of each mistake (tests/corpus/README.md, "Thresholds").
+PERSON_ON_HOLD = 0.75  # on hold, a person is what we wait for: a late pickup loses them
+PERSON_BACK = 0.4  # a representative back from their own hold
+PERSON_IN_MENU = 0.7  # in the menu, virtual agents and recorded greetings sound like people
+INTERIM_PERSON = 0.97  # an interim result decides only when it could hardly be anything else,
+INTERIM_WORDS = 8  # and only once it says more than a voicemail greeting's opening words
+HOLD_IN_MENU = 0.6
+MENU_AFTER_HOLD = 0.6  # a second menu after a transfer (queues offer "press 1" options too)
+NOBODY = 0.7  # voicemail or closed: hanging up ends the task, so be sure
+HOLD_WITH_PERSON = 0.4  # a person asking us to hold, in so many words (see asks_to_hold)
+QUEUE_WITH_PERSON = 0.9  # a queue speaking unmistakably with a person on the line
+FALSE_ALARM_HOLD = 0.4  # after a pickup, the queue again, and the "person" silent since
+STILL_TALKING = 0.3  # after "one moment", a line this likely a person means they went on talking
+# A queue's own options ("press 1 to keep your place and get a call back") are not a new menu.
+_CALLBACK_OFFER = re.compile(r"\b(?:call ?back|return call|keep your place|hold your place|stay on the line|continue (?:to )?hold)")
 # An assistant that fails to start this many times in a row ends the call.
 MAX_ASSISTANT_START_FAILURES = 2
 # How much of what the representative said is handed to their assistant.
@@ -274,14 +293,7 @@ def _on_transcript(ctx: _Step, event: TranscriptHeard) -> None:
         ctx.reply("Empty transcript.")
         return
     judgement = detection.judge(
-        text,
-        ctx.s.state,
-        is_final=event.is_final,
-        confidence=event.confidence,
-        at=ctx.at,
-        memory=ctx.s.detector,
-        person_seen=ctx.s.representative_at is not None,
-        on_hold_for=(ctx.at - ctx.s.hold_started_at).total_seconds() if ctx.s.hold_started_at else None,
+        text, is_final=event.is_final, confidence=event.confidence, at=ctx.at, memory=ctx.s.detector
     )
     if event.is_final:
         _record_line(ctx, text, event.confidence, judgement)
@@ -289,83 +301,109 @@ def _on_transcript(ctx: _Step, event: TranscriptHeard) -> None:
             ctx.s.detector = detection.remember(ctx.s.detector, text, judgement, ctx.at)
         else:
             ctx.s.detector.last_speech_at = ctx.at
-    elif not judgement.actionable:
-        # Interim results are never stored, and decide only when unmistakable.
-        ctx.reply("Interim transcript: not stored, decides nothing.")
+    move = _transcript_move(ctx, judgement, text, event.is_final)
+    representative_final = event.is_final and ctx.s.state is CallState.REPRESENTATIVE and not ctx.late
+    if move is None and representative_final and _soft_hold_followed(ctx, text, judgement):
         return
-    false_alarm = (
-        event.is_final
-        and ctx.s.state is CallState.REPRESENTATIVE
-        and judgement.verdict is detection.Verdict.HOLD
-        and (judgement.repeat or judgement.scores.get("hold", 0) >= FALSE_ALARM_HOLD_SCORE)
-        and ctx.s.representative_at is not None
-        and (ctx.at - ctx.s.representative_at).total_seconds() <= FALSE_ALARM_WINDOW_SECONDS
-        and not _person_spoke_since_pickup(ctx.s)
-    )
-    soft = event.is_final and ctx.s.state is CallState.REPRESENTATIVE and not ctx.late
-    if soft and _soft_hold_followed(ctx, text, event.confidence, judgement):
-        return
-    # "Hello? ... Yeah, this is Jake. Just kidding, leave a message after the beep": a pickup
-    # that turns out to be a voicemail greeting ends the call as one.
-    voicemail_after_all = (
-        event.is_final
-        and ctx.s.state is CallState.REPRESENTATIVE
-        and judgement.verdict is detection.Verdict.VOICEMAIL
-        and ctx.s.representative_at is not None
-        and (ctx.at - ctx.s.representative_at).total_seconds() <= FALSE_ALARM_WINDOW_SECONDS
-    )
-    if voicemail_after_all:
-        _hang_up(ctx, "voicemail", f"the pickup was a voicemail greeting ({judgement.reason}): {text[:120]}")
-        ctx.reply("That was a voicemail greeting; hanging up.")
-        return
-    if not judgement.actionable and not false_alarm:
-        ctx.reply(f"Heard: {judgement.verdict.value}.")
+    if move is None:
+        kind = "final" if event.is_final else "interim (not stored)"
+        ctx.reply(f"Heard ({kind}): {judgement.label.value}.")
         return
     if ctx.late:
-        ctx.ignore("late", f"late transcript from before the current state ({judgement.verdict.value})")
+        ctx.ignore("late", f"late transcript from before the current state ({judgement.label.value})")
         return
-    if false_alarm:
-        # The "person" who picked up has said nothing since, and the queue is talking again:
-        # that pickup was a false alarm. Stop talking to the hold music.
-        _enter_hold(ctx, f"false alarm, still on hold ({judgement.reason}): {text[:120]}")
-        ctx.reply("That was not a person after all; back to waiting on hold.")
-        return
+    target, outcome = move
     kind = "transcript" if event.is_final else "interim transcript"
-    why = f"{kind} ({judgement.reason}): {text[:120]}"
-    verdict = judgement.verdict
-    if verdict is detection.Verdict.HOLD:
+    why = f"{kind} ({judgement.why()}): {text[:120]}"
+    if target is CallState.HOLD:
+        if ctx.s.state is CallState.REPRESENTATIVE and not _person_spoke_since_pickup(ctx.s) and _recent_pickup(ctx):
+            # The "person" who picked up has said nothing since, and the queue is talking
+            # again: that pickup was a false alarm. Stop talking to the hold music.
+            _enter_hold(ctx, f"false alarm, still on hold ({judgement.why()}): {text[:120]}")
+            ctx.reply("That was not a person after all; back to waiting on hold.")
+            return
         _enter_hold(ctx, why)
         ctx.reply("Hold language heard; waiting on hold.")
-    elif verdict is detection.Verdict.HUMAN:
+    elif target is CallState.REPRESENTATIVE:
         _enter_representative(ctx, why, just_heard=None if event.is_final else text)
         ctx.reply("A person picked up; the representative assistant is starting.")
+    elif target is CallState.IVR:
+        _enter_menu(ctx, why)
+        ctx.reply("A phone menu started after the hold; the IVR assistant is starting again.")
     else:
-        outcome = verdict.value  # "voicemail" or "closed"
-        _hang_up(ctx, outcome, why)
+        if outcome == "voicemail" and ctx.s.state is CallState.REPRESENTATIVE:
+            why = f"the pickup was a voicemail greeting ({judgement.why()}): {text[:120]}"
+        _hang_up(ctx, outcome or "ended", why)
         ctx.reply(f"Nobody will answer ({outcome}); hanging up.")
 
 
-def _soft_hold_followed(ctx: _Step, text: str, confidence: float | None, judgement: detection.Judgement) -> bool:
+def _transcript_move(
+    ctx: _Step, judgement: detection.Judgement, text: str, is_final: bool
+) -> tuple[CallState, str | None] | None:
+    """Where a transcript moves the call, if anywhere: (state, outcome when it ends).
+
+    Detection gives probabilities; the thresholds below weigh the two costs. A late pickup
+    loses the person (they hang up after "hello? hello?"); a false pickup talks to a recording
+    and the call goes back to hold when the queue speaks again. So a person needs less proof
+    on hold than in the menu (where virtual agents and greetings sound like people), and an
+    interim result decides only when it could hardly be anything else."""
+    p = judgement.probabilities
+    evidence = judgement.evidence
+    state = ctx.s.state
+    human, hold, menu = p[Label.HUMAN], p[Label.HOLD], p[Label.IVR]
+    ending = max((Label.VOICEMAIL, Label.CLOSED), key=lambda label: p[label])
+    if not is_final:
+        if state in (CallState.IVR, CallState.HOLD) and human >= INTERIM_PERSON and evidence.words >= INTERIM_WORDS:
+            return CallState.REPRESENTATIVE, None
+        return None
+    if state is CallState.IVR:
+        if human >= PERSON_IN_MENU:
+            return CallState.REPRESENTATIVE, None
+        if p[ending] >= NOBODY and p[ending] >= hold:
+            return CallState.ENDED, ending.value
+        if hold >= HOLD_IN_MENU and hold > menu:
+            return CallState.HOLD, None
+        return None
+    if state is CallState.HOLD:
+        if human >= (PERSON_BACK if ctx.s.representative_at is not None else PERSON_ON_HOLD):
+            return CallState.REPRESENTATIVE, None
+        if p[ending] >= NOBODY:
+            return CallState.ENDED, ending.value
+        if menu >= MENU_AFTER_HOLD and not evidence.repeat and not _CALLBACK_OFFER.search(detection.normalise(text)):
+            return CallState.IVR, None
+        return None
+    if state is CallState.REPRESENTATIVE:
+        # A person asking us to hold is a person speaking: here the words decide (the line
+        # model's hold), not who is speaking (the call's probability of a person).
+        words_hold = judgement.line[Label.HOLD]
+        if p[Label.VOICEMAIL] >= NOBODY and _recent_pickup(ctx):
+            return CallState.ENDED, Label.VOICEMAIL.value
+        if evidence.asks_to_hold and words_hold >= HOLD_WITH_PERSON:
+            return CallState.HOLD, None
+        if words_hold >= QUEUE_WITH_PERSON and human < PERSON_BACK:
+            return CallState.HOLD, None  # the queue speaking, unmistakably
+        recent = _recent_pickup(ctx) and not _person_spoke_since_pickup(ctx.s)
+        if recent and (evidence.repeat or hold >= FALSE_ALARM_HOLD) and human < PERSON_ON_HOLD:
+            return CallState.HOLD, None
+    return None
+
+
+def _recent_pickup(ctx: _Step) -> bool:
+    since = ctx.s.representative_at
+    return since is not None and (ctx.at - since).total_seconds() <= FALSE_ALARM_WINDOW_SECONDS
+
+
+def _soft_hold_followed(ctx: _Step, text: str, judgement: detection.Judgement) -> bool:
     """A person's "one moment" / "hang on" is a hold only if music or a queue follows; if
     they simply go on talking it was a pause. Returns True when this line was handled."""
     pending = ctx.s.pending_hold_at
     if pending is not None:
         ctx.s.pending_hold_at = None
-        # A clear, smart-formatted sentence with nothing a machine would say is them again,
-        # even without a cue of its own; music comes out short, unformatted or unsure.
-        sentence = (
-            judgement.verdict is detection.Verdict.OTHER
-            and not judgement.scores
-            and len(text.split()) >= 5
-            and detection.is_formatted(text)
-            and (confidence is None or confidence >= detection.CONFIDENT)
-        )
-        still_talking = sentence or judgement.verdict is detection.Verdict.HUMAN or judgement.scores.get("human", 0) >= 2
-        if not still_talking:
+        if judgement.probabilities[Label.HUMAN] < STILL_TALKING:
             _enter_hold(ctx, f"on hold since they asked us to wait, then: {text[:120]}", since=pending)
             ctx.reply("They asked us to wait and the line went to music; waiting on hold.")
             return True
-    if judgement.soft_hold:
+    if judgement.evidence.soft_hold:
         ctx.s.pending_hold_at = ctx.at
         ctx.note(f"asked to wait a moment ({text[:80]}); on hold if music follows")
         ctx.reply("Asked to wait a moment.")
@@ -481,6 +519,16 @@ def _enter_hold(ctx: _Step, why: str, since: datetime | None = None) -> None:
     _ensure_transcription(ctx)
 
 
+def _enter_menu(ctx: _Step, why: str) -> None:
+    """A phone menu after a transfer from hold ("enter your account number followed by pound"):
+    listening alone cannot press keys, so the IVR assistant starts again, told what happened."""
+    _close_hold(ctx)
+    ctx.move(CallState.IVR, why)
+    ctx.s.menu_started_at = ctx.at
+    _start_assistant(ctx, "ivr", resumed=True)
+    _ensure_transcription(ctx)
+
+
 def _enter_representative(ctx: _Step, why: str, just_heard: str | None = None) -> None:
     """`just_heard`: the interim words that decided, not yet a stored transcript line."""
     returning = ctx.s.representative_at is not None
@@ -496,9 +544,22 @@ def _enter_representative(ctx: _Step, why: str, just_heard: str | None = None) -
 
 
 def _start_assistant(
-    ctx: _Step, role: AssistantRole, returning: bool = False, retry: bool = False, just_heard: str | None = None
+    ctx: _Step,
+    role: AssistantRole,
+    returning: bool = False,
+    retry: bool = False,
+    just_heard: str | None = None,
+    resumed: bool = False,
 ) -> None:
-    if role == "ivr":
+    if role == "ivr" and resumed:
+        command = ctx.issue(
+            StartAssistant,
+            summary="ivr assistant (a menu after the hold)",
+            role="ivr",
+            dynamic_variables=_task_variables(ctx.s),
+            message_history=_menu_again_history(ctx.s, ctx.at),
+        )
+    elif role == "ivr":
         command = ctx.issue(StartAssistant, summary="ivr assistant", role="ivr", dynamic_variables=_task_variables(ctx.s))
     else:
         greeting = "Thanks, I'm still here." if returning else (ctx.s.greeting or _default_greeting(ctx.s))
@@ -528,7 +589,8 @@ def _assistant_failed(ctx: _Step, why: str) -> None:
     ctx.s.assistant_failures += 1
     if ctx.s.assistant_failures < MAX_ASSISTANT_START_FAILURES:
         ctx.note(f"the {role} assistant failed to start ({why}); retrying once")
-        _start_assistant(ctx, role, returning=role == "representative" and ctx.s.hold_count > 1, retry=True)
+        resumed = role == "ivr" and ctx.s.menu_started_at is not None
+        _start_assistant(ctx, role, returning=role == "representative" and ctx.s.hold_count > 1, retry=True, resumed=resumed)
         ctx.reply("The assistant failed to start; retrying.")
         return
     _hang_up(ctx, "assistant_failed", f"the {role} assistant failed to start twice ({why})")
@@ -588,7 +650,7 @@ def overdue(session: CallSession, now: datetime) -> tuple[str, str] | None:
     def passed(since: datetime | None, limit: float, clock: datetime) -> bool:
         return bool(limit) and since is not None and (clock - since).total_seconds() >= limit
 
-    if session.state is CallState.IVR and passed(session.answered_at, policy.max_ivr_seconds, at):
+    if session.state is CallState.IVR and passed(session.menu_started_at or session.answered_at, policy.max_ivr_seconds, at):
         return "ivr_timeout", f"still in the phone menu after {policy.max_ivr_seconds:g} s"
     if session.state is CallState.HOLD and policy.max_hold_seconds and (
         session.hold_seconds(at) >= policy.max_hold_seconds
@@ -626,7 +688,7 @@ def _adopt_call_ids(
 def _person_spoke_since_pickup(session: CallSession) -> bool:
     since = session.representative_at
     return any(
-        line.heard_in is CallState.REPRESENTATIVE and line.verdict == detection.Verdict.HUMAN.value
+        line.heard_in is CallState.REPRESENTATIVE and line.verdict == Label.HUMAN.value
         for line in session.transcript
         if since is None or line.at >= since
     )
@@ -642,8 +704,9 @@ def _record_line(ctx: _Step, text: str, confidence: float | None, judgement: det
         text=text,
         confidence=confidence,
         heard_in=ctx.s.state,
-        verdict=judgement.verdict.value,
-        reason=judgement.reason[:200],
+        verdict=judgement.label.value,
+        probabilities=judgement.probabilities.as_dict(),
+        reason=judgement.why()[:200],
     )
     lines = ctx.s.transcript
     # Keep lines in Telnyx-clock order even when webhooks arrive out of order.
@@ -671,7 +734,7 @@ def _representative_lines(session: CallSession) -> list[TranscriptLine]:
     lines = [
         line
         for line in session.transcript
-        if line.heard_in is CallState.REPRESENTATIVE or line.verdict == detection.Verdict.HUMAN.value
+        if line.heard_in is CallState.REPRESENTATIVE or line.verdict == Label.HUMAN.value
     ]
     return lines[-REPRESENTATIVE_HISTORY_LINES:]
 
@@ -701,6 +764,18 @@ def _representative_history(
     heard = tuple(("user", line.text) for line in _representative_lines(session))
     if just_heard:
         heard = (*heard, ("user", just_heard))
+    return (("system", briefing), *heard)
+
+
+def _menu_again_history(session: CallSession, now: datetime) -> tuple[tuple[str, str], ...]:
+    minutes = session.hold_seconds(now) / 60
+    briefing = (
+        f"You are back in the phone menu of {session.target_company} after {minutes:.1f} minutes on hold "
+        f"(the call was transferred). Your task is still: {session.objective}. Listen to the menu to the end and "
+        f"press keys only with the send_dtmf tool. Details you may key in or say: "
+        f"{approved_context_text(session) or 'none'}. Call hold_detected when the hold starts again."
+    )
+    heard = tuple(("user", line.text) for line in session.transcript[-3:])
     return (("system", briefing), *heard)
 
 

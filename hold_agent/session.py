@@ -59,16 +59,26 @@ class TranscriptLine(BaseModel):
     text: str
     confidence: float | None = None
     heard_in: CallState
-    # What detection made of the line ("hold", "human", "ivr", ...) and why, for the record.
+    # What detection made of the line ("hold", "human", "ivr", ...), with what probability
+    # per label, and why, for the record.
     verdict: str | None = None
+    probabilities: dict[str, float] = Field(default_factory=dict)
     reason: str | None = None
 
 
-class DetectorMemory(BaseModel):
-    """What detection remembers of this call between transcripts (see detection.py)."""
+class HeardLine(BaseModel):
+    """A line a machine said on this call (its words, normalised), and when it was last heard."""
 
-    # Normalised lines a machine said (menus, announcements): a repeat is a recording.
-    heard: list[str] = Field(default_factory=list)
+    text: str
+    at: datetime | None = None
+
+
+class DetectorMemory(BaseModel):
+    """What detection remembers of this call between transcripts (see detection/judge.py)."""
+
+    # Lines a machine said (menus, announcements): a repeat is a recording, and the time
+    # since it was last heard is the queue's loop period.
+    heard: list[HeardLine] = Field(default_factory=list)
     # Telnyx-clock time of the last speech heard.
     last_speech_at: datetime | None = None
     # When the last line that sounded like music or noise was heard.
@@ -121,6 +131,8 @@ class CallSession(BaseModel):
     created_at: datetime
     updated_at: datetime
     answered_at: datetime | None = None
+    # When a phone menu began again after a hold (a transfer into a second menu).
+    menu_started_at: datetime | None = None
     hold_started_at: datetime | None = None
     representative_at: datetime | None = None
     ended_at: datetime | None = None

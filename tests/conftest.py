@@ -34,6 +34,10 @@ def transitions(session: dict[str, Any]) -> list[tuple[str, str]]:
     return [(t["from"], t["to"]) for t in session["history"]]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "corpus: measures detection on the whole corpus or retrains the model (slow)")
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"

@@ -466,3 +466,85 @@ def test_a_pickup_that_turns_out_to_be_a_voicemail_greeting() -> None:
     greeting = machine.step(picked, final("Just kidding, leave a message after the beep!", at=at(8)), at(8))
     assert greeting.session.state is S.ENDED and greeting.session.outcome == "voicemail"
     assert [c.action for c in greeting.commands] == ["hangup"]
+
+
+# --- moves made on what detection hears --------------------------------------------------------
+
+
+def test_a_second_menu_after_a_transfer_restarts_the_ivr_assistant() -> None:
+    session = new_session(S.HOLD)
+    menu = machine.step(session, final("Please enter your account number followed by the pound sign.", confidence=0.93, at=at(300)), at(300))
+    assert menu.session.state is S.IVR
+    assert [c.action for c in menu.commands] == ["ai_assistant_start"]
+    start = menu.commands[0]
+    assert isinstance(start, StartAssistant) and start.role == "ivr"
+    assert "after 5.0 minutes on hold" in start.message_history[0][1]
+    assert menu.session.hold_seconds_total == pytest.approx(300) and menu.session.menu_started_at == at(300)
+    assert menu.session.history[-1].why.startswith("transcript (p(ivr)=")
+    # the menu stage's watchdog counts from the new menu, not from the answer
+    assert machine.overdue(menu.session.model_copy(update={"policy": CallPolicy(max_ivr_seconds=600)}), at(600)) is None
+
+
+def test_a_queues_own_press_one_for_a_callback_is_not_a_new_menu() -> None:
+    session = new_session(S.HOLD)
+    for text in (
+        "Press 1 to receive a callback and keep your place in line.",
+        "To keep holding, stay on the line, or press 1 and we will call you back.",
+    ):
+        assert machine.step(session, final(text, confidence=0.93, at=at(60)), at(60)).session.state is S.HOLD, text
+
+
+def test_a_virtual_agent_is_a_machine_however_friendly() -> None:
+    for state in (S.IVR, S.HOLD):
+        session = new_session(state)
+        result = machine.step(
+            session, final("Hi, I'm Ava, Crestline Bank's virtual assistant. What can I help you with today?", confidence=0.95, at=at(20)), at(20)
+        )
+        assert result.session.state is not S.REPRESENTATIVE, state
+
+
+def test_spanish_queues_menus_and_people() -> None:
+    hold = new_session(S.IVR)
+    queued = machine.step(hold, final("Su llamada es muy importante para nosotros. Por favor, permanezca en la línea.", confidence=0.9, at=at(10)), at(10))
+    assert queued.session.state is S.HOLD
+    person = machine.step(queued.session, final("Buenas tardes, le atiende María, ¿en qué puedo ayudarle?", confidence=0.92, at=at(200)), at(200))
+    assert person.session.state is S.REPRESENTATIVE
+    menu = machine.step(new_session(S.IVR), final("Para español, oprima dos.", confidence=0.9, at=at(5)), at(5))
+    assert menu.session.state is S.IVR and menu.commands == []
+
+
+def test_a_person_who_starts_mid_task_after_a_transfer_is_noticed() -> None:
+    session = new_session(S.HOLD)
+    for text in ("Can I get the last four digits of the card on file?", "Yes, hello?", "Okay, and what's the date of birth on the account?"):
+        assert machine.step(session, final(text, confidence=0.9, at=at(120)), at(120)).session.state is S.REPRESENTATIVE, text
+
+
+def test_a_representative_asking_us_to_hold_puts_us_on_hold() -> None:
+    session = new_session(S.REPRESENTATIVE)
+    held = machine.step(session, final("Can you hold for just a second while I check?", confidence=0.9, at=at(30)), at(30))
+    assert held.session.state is S.HOLD and [c.action for c in held.commands] == ["ai_assistant_stop"]
+    # Once they have spoken with us, a person talking about waits is not a queue.
+    spoke = machine.step(session, final("Sure, I can help with that refund.", confidence=0.92, at=at(20)), at(20)).session
+    talk = machine.step(spoke, final("The estimated wait time for a refund is about five days.", confidence=0.9, at=at(30)), at(30))
+    assert talk.session.state is S.REPRESENTATIVE
+
+
+def test_voicemail_and_dead_ends_end_the_call_with_that_outcome() -> None:
+    cases = (
+        ("Please leave your message after the tone.", "voicemail"),
+        ("The mailbox is full and cannot accept any new messages.", "voicemail"),
+        ("Our office is currently closed. Our hours are Monday through Friday, 8 AM to 5 PM.", "closed"),
+        ("The number you have dialed is not in service. Please check the number and try again.", "closed"),
+    )
+    for text, outcome in cases:
+        for state in (S.IVR, S.HOLD):
+            ended = machine.step(new_session(state), final(text, confidence=0.9, at=at(15)), at(15)).session
+            assert (ended.state, ended.outcome) == (S.ENDED, outcome), (text, state)
+
+
+def test_each_line_is_recorded_with_its_probabilities() -> None:
+    session = machine.step(new_session(S.HOLD), final("Thank you for holding.", confidence=0.9, at=at(5)), at(5)).session
+    line = session.transcript[-1]
+    assert set(line.probabilities) == {"hold", "human", "ivr", "voicemail", "closed", "other"}
+    assert sum(line.probabilities.values()) == pytest.approx(1.0, abs=0.01)
+    assert line.reason and line.reason.startswith("p(")
