@@ -7,7 +7,10 @@ States: dialing -> ivr -> hold -> representative -> ended (why a call ended is `
     dialing         DialFailed                              ended           -
     ivr             DtmfRequested (valid digits)            ivr             SendDtmf
     ivr             HoldSignalled | hold speech             hold            StopAssistant, StartTranscription**
-    hold            UnholdSignalled | a person's greeting   representative  StartAssistant(representative)
+    hold            UnholdSignalled | a person speaking     representative  StartAssistant(representative)
+    hold            a menu after a transfer                 ivr             StartAssistant(ivr, what happened so far)
+    ivr | hold      voicemail or closed speech              ended           Hangup (outcome voicemail | closed)
+    ivr             a person speaking                       representative  StopAssistant, StartAssistant(representative)
     representative  DtmfRequested (valid digits)            representative  SendDtmf
     representative  HoldSignalled | hold speech             hold            StopAssistant, StartTranscription**
     any active      EndRequested                            ended           Hangup
@@ -85,20 +88,22 @@ MIN_HOLD_TOOL_CONFIDENCE = 0.5
 DISCONNECTED = "disconnected"
 FALSE_ALARM_WINDOW_SECONDS = 60
 
-# What a transcript must show to move the call: probabilities from detection (the call's
-# probability of each label, see detection/judge.py), chosen on the development streams by
-# the cost of each mistake (tests/corpus/README.md, "Thresholds").
-PERSON_ON_HOLD = 0.75  # on hold, a person is what we wait for: a late pickup loses them
-PERSON_BACK = 0.4  # a representative back from their own hold
-PERSON_IN_MENU = 0.7  # in the menu, virtual agents and recorded greetings sound like people
-INTERIM_PERSON = 0.97  # an interim result decides only when it could hardly be anything else,
-INTERIM_WORDS = 8  # and only once it says more than a voicemail greeting's opening words
-HOLD_IN_MENU = 0.6
-MENU_AFTER_HOLD = 0.6  # a second menu after a transfer (queues offer "press 1" options too)
-NOBODY = 0.7  # voicemail or closed: hanging up ends the task, so be sure
+# What a transcript must show to move the call: the call's probability of a label (detection/
+# judge.py). Chosen by tests/corpus/tune.py on the development corpus by the cost of each
+# mistake: a false pickup 3, a person never noticed 4, a non-person line taken for a person 5,
+# hanging up on what was not a dead end 5, a menu prompt taken for hold 2, against 1 for each
+# on-time pickup and each right ending.
+PERSON_ON_HOLD = 0.75  # a person picking up on hold
+PERSON_BACK = 0.6  # a representative back from their own hold
+PERSON_IN_MENU = 0.7  # a person answering in the menu stage (virtual agents sound like people)
+HOLD_IN_MENU = 0.4  # queue language in the menu stage
+MENU_AFTER_HOLD = 0.8  # a second menu after a transfer (queues offer "press 1" options too)
+NOBODY_IN_MENU = 0.7  # voicemail or closed: hanging up ends the task, so be sure
+NOBODY_ON_HOLD = 0.95  # queues say "you've reached" and give opening hours too
 HOLD_WITH_PERSON = 0.4  # a person asking us to hold, in so many words (see asks_to_hold)
-QUEUE_WITH_PERSON = 0.9  # a queue speaking unmistakably with a person on the line
-FALSE_ALARM_HOLD = 0.4  # after a pickup, the queue again, and the "person" silent since
+QUEUE_WITH_PERSON = 0.9  # the queue repeating itself with a person on the line
+FALSE_ALARM_HOLD = 0.4  # after a pickup, the queue again, and the "person" silent since,
+PERSON_SPOKE = 0.3  # ...where a line this likely theirs counts as them speaking
 STILL_TALKING = 0.3  # after "one moment", a line this likely a person means they went on talking
 # A queue's own options ("press 1 to keep your place and get a call back") are not a new menu.
 _CALLBACK_OFFER = re.compile(r"\b(?:call ?back|return call|keep your place|hold your place|stay on the line|continue (?:to )?hold)")
@@ -325,7 +330,7 @@ def _on_transcript(ctx: _Step, event: TranscriptHeard) -> None:
         _enter_hold(ctx, why)
         ctx.reply("Hold language heard; waiting on hold.")
     elif target is CallState.REPRESENTATIVE:
-        _enter_representative(ctx, why, just_heard=None if event.is_final else text)
+        _enter_representative(ctx, why)
         ctx.reply("A person picked up; the representative assistant is starting.")
     elif target is CallState.IVR:
         _enter_menu(ctx, why)
@@ -342,24 +347,23 @@ def _transcript_move(
 ) -> tuple[CallState, str | None] | None:
     """Where a transcript moves the call, if anywhere: (state, outcome when it ends).
 
-    Detection gives probabilities; the thresholds below weigh the two costs. A late pickup
+    Detection gives probabilities; the thresholds above weigh the two costs. A late pickup
     loses the person (they hang up after "hello? hello?"); a false pickup talks to a recording
-    and the call goes back to hold when the queue speaks again. So a person needs less proof
-    on hold than in the menu (where virtual agents and greetings sound like people), and an
-    interim result decides only when it could hardly be anything else."""
+    and the call goes back to hold when the queue speaks again. Interim results never decide."""
     p = judgement.probabilities
     evidence = judgement.evidence
     state = ctx.s.state
     human, hold, menu = p[Label.HUMAN], p[Label.HOLD], p[Label.IVR]
     ending = max((Label.VOICEMAIL, Label.CLOSED), key=lambda label: p[label])
     if not is_final:
-        if state in (CallState.IVR, CallState.HOLD) and human >= INTERIM_PERSON and evidence.words >= INTERIM_WORDS:
-            return CallState.REPRESENTATIVE, None
+        # The final follows within about a second; an interim is a guess at half a sentence
+        # ("Hi, this is Sam..." may go on "...leave a message"). Waiting costs a second, a
+        # wrong start talks over a recording.
         return None
     if state is CallState.IVR:
         if human >= PERSON_IN_MENU:
             return CallState.REPRESENTATIVE, None
-        if p[ending] >= NOBODY and p[ending] >= hold:
+        if p[ending] >= NOBODY_IN_MENU and p[ending] >= hold:
             return CallState.ENDED, ending.value
         if hold >= HOLD_IN_MENU and hold > menu:
             return CallState.HOLD, None
@@ -367,7 +371,7 @@ def _transcript_move(
     if state is CallState.HOLD:
         if human >= (PERSON_BACK if ctx.s.representative_at is not None else PERSON_ON_HOLD):
             return CallState.REPRESENTATIVE, None
-        if p[ending] >= NOBODY:
+        if p[ending] >= NOBODY_ON_HOLD:
             return CallState.ENDED, ending.value
         if menu >= MENU_AFTER_HOLD and not evidence.repeat and not _CALLBACK_OFFER.search(detection.normalise(text)):
             return CallState.IVR, None
@@ -376,14 +380,15 @@ def _transcript_move(
         # A person asking us to hold is a person speaking: here the words decide (the line
         # model's hold), not who is speaking (the call's probability of a person).
         words_hold = judgement.line[Label.HOLD]
-        if p[Label.VOICEMAIL] >= NOBODY and _recent_pickup(ctx):
+        if p[Label.VOICEMAIL] >= NOBODY_IN_MENU and _recent_pickup(ctx):
             return CallState.ENDED, Label.VOICEMAIL.value
         if evidence.asks_to_hold and words_hold >= HOLD_WITH_PERSON:
             return CallState.HOLD, None
-        if words_hold >= QUEUE_WITH_PERSON and human < PERSON_BACK:
-            return CallState.HOLD, None  # the queue speaking, unmistakably
+        if words_hold >= QUEUE_WITH_PERSON and evidence.repeat and human < PERSON_BACK:
+            return CallState.HOLD, None  # the queue's loop again: they left without a word
         recent = _recent_pickup(ctx) and not _person_spoke_since_pickup(ctx.s)
-        if recent and (evidence.repeat or hold >= FALSE_ALARM_HOLD) and human < PERSON_ON_HOLD:
+        queue_again = evidence.repeat or (hold >= FALSE_ALARM_HOLD and not evidence.soft_hold)
+        if recent and queue_again and human < PERSON_ON_HOLD:
             return CallState.HOLD, None
     return None
 
@@ -529,8 +534,7 @@ def _enter_menu(ctx: _Step, why: str) -> None:
     _ensure_transcription(ctx)
 
 
-def _enter_representative(ctx: _Step, why: str, just_heard: str | None = None) -> None:
-    """`just_heard`: the interim words that decided, not yet a stored transcript line."""
+def _enter_representative(ctx: _Step, why: str) -> None:
     returning = ctx.s.representative_at is not None
     if ctx.s.state is CallState.HOLD:
         _close_hold(ctx)
@@ -539,7 +543,7 @@ def _enter_representative(ctx: _Step, why: str, just_heard: str | None = None) -
         ctx.issue(StopAssistant, summary=f"stop {ctx.s.assistant} assistant")
     ctx.move(CallState.REPRESENTATIVE, why)
     ctx.s.representative_at = ctx.at
-    _start_assistant(ctx, "representative", returning=returning, just_heard=just_heard)
+    _start_assistant(ctx, "representative", returning=returning)
     _ensure_transcription(ctx)
 
 
@@ -548,7 +552,6 @@ def _start_assistant(
     role: AssistantRole,
     returning: bool = False,
     retry: bool = False,
-    just_heard: str | None = None,
     resumed: bool = False,
 ) -> None:
     if role == "ivr" and resumed:
@@ -567,9 +570,9 @@ def _start_assistant(
             StartAssistant,
             summary="representative assistant" + (" (returning from hold)" if returning else ""),
             role="representative",
-            dynamic_variables=_representative_variables(ctx.s, ctx.at, just_heard),
+            dynamic_variables=_representative_variables(ctx.s, ctx.at),
             greeting=greeting,
-            message_history=_representative_history(ctx.s, ctx.at, just_heard),
+            message_history=_representative_history(ctx.s, ctx.at),
         )
     if retry:
         ctx.s.commands[-1].summary += " (retry)"
@@ -686,9 +689,11 @@ def _adopt_call_ids(
 
 
 def _person_spoke_since_pickup(session: CallSession) -> bool:
+    """A line since the pickup that may well be theirs: after a pickup, a person's replies
+    ("How can I help you today?") sound like a virtual agent's as often as not."""
     since = session.representative_at
     return any(
-        line.heard_in is CallState.REPRESENTATIVE and line.verdict == Label.HUMAN.value
+        line.heard_in is CallState.REPRESENTATIVE and line.probabilities.get(Label.HUMAN.value, 0.0) >= PERSON_SPOKE
         for line in session.transcript
         if since is None or line.at >= since
     )
@@ -739,9 +744,9 @@ def _representative_lines(session: CallSession) -> list[TranscriptLine]:
     return lines[-REPRESENTATIVE_HISTORY_LINES:]
 
 
-def _representative_variables(session: CallSession, now: datetime, just_heard: str | None = None) -> dict[str, Any]:
+def _representative_variables(session: CallSession, now: datetime) -> dict[str, Any]:
     hold_seconds = session.hold_seconds(now)
-    said = [line.text for line in _representative_lines(session)] + ([just_heard] if just_heard else [])
+    said = [line.text for line in _representative_lines(session)]
     return {
         **_task_variables(session),
         "hold_seconds": round(hold_seconds),
@@ -751,7 +756,7 @@ def _representative_variables(session: CallSession, now: datetime, just_heard: s
 
 
 def _representative_history(
-    session: CallSession, now: datetime, just_heard: str | None = None
+    session: CallSession, now: datetime
 ) -> tuple[tuple[str, str], ...]:
     minutes = session.hold_seconds(now) / 60
     briefing = (
@@ -762,8 +767,6 @@ def _representative_history(
         "Share nothing beyond them. When the task is done, or cannot be done, call the end-call tool."
     )
     heard = tuple(("user", line.text) for line in _representative_lines(session))
-    if just_heard:
-        heard = (*heard, ("user", just_heard))
     return (("system", briefing), *heard)
 
 

@@ -19,7 +19,12 @@ from hold_agent.detection.text import as_raw, is_formatted, normalise
 from hold_agent.session import DetectorMemory, HeardLine
 
 HOLD, PERSON, IVR, VOICEMAIL, CLOSED, OTHER = (
-    Label.HOLD, Label.HUMAN, Label.IVR, Label.VOICEMAIL, Label.CLOSED, Label.OTHER,
+    Label.HOLD,
+    Label.HUMAN,
+    Label.IVR,
+    Label.VOICEMAIL,
+    Label.CLOSED,
+    Label.OTHER,
 )
 T0 = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -28,7 +33,10 @@ NAMED: list[tuple[str, Label]] = [
     ("Please hold, your call is important to us.", HOLD),
     ("Thank you for holding. All of our representatives are still assisting other callers.", HOLD),
     ("Thanks for your patience, your call will be answered in the order it was received.", HOLD),
-    ("Hi there! Thanks for calling Sunrise Health. All of our care coordinators are currently helping other patients.", HOLD),
+    (
+        "Hi there! Thanks for calling Sunrise Health. All of our care coordinators are currently helping other patients.",
+        HOLD,
+    ),
     ("Thanks for your patience. The estimated wait time is 5 minutes.", HOLD),
     ("You are number 3 in the queue.", HOLD),
     ("Please stay on the line and the next available agent will be with you shortly.", HOLD),
@@ -73,8 +81,11 @@ NAMED: list[tuple[str, Label]] = [
 
 
 def test_the_named_hard_cases() -> None:
-    missed = [(text, label.value, judge(text, confidence=0.9).label.value) for text, label in NAMED
-              if judge(text, confidence=0.9).label is not label]
+    missed = [
+        (text, label.value, judge(text, confidence=0.9).label.value)
+        for text, label in NAMED
+        if judge(text, confidence=0.9).label is not label
+    ]
     assert len(missed) <= len(NAMED) // 10, missed
 
 
@@ -146,7 +157,10 @@ def test_a_piece_of_an_earlier_announcement_is_a_repeat() -> None:
     assert not gather("please stay with me", 0.9, T0, memory).repeat
     # nearly the same words in another order is the same recording
     words = "our agents are all busy please stay on the line"
-    assert len(set(words.split()) & set(memory.heard[0].text.split())) / len(set(memory.heard[0].text.split())) >= REPEAT_SIMILARITY
+    assert (
+        len(set(words.split()) & set(memory.heard[0].text.split())) / len(set(memory.heard[0].text.split()))
+        >= REPEAT_SIMILARITY
+    )
     assert gather(words.capitalize() + ".", 0.9, T0, memory).repeat
 
 

@@ -158,7 +158,7 @@ async def test_every_command_of_a_flaky_call_is_delivered_once_each(flaky: tuple
     session_id = await answered(h)
     await h.tool("send-dtmf", {"digits": "1"})
     await h.tool("hold-detected", {"reason": "music"})
-    await h.transcript(CALL, "Hi, this is Sarah with reservations.")
+    await h.transcript(CALL, "Hi, this is Sarah with reservations, how can I help you?")
     await h.tool("end-call", {"reason": "booked"})
     session = await h.session(session_id)
     assert session["state"] == "ended" and session["outcome"] == "completed"

@@ -12,4 +12,14 @@ from .judge import Evidence, Judgement, judge, remember
 from .labels import LABELS, Label, Probabilities
 from .text import is_formatted, normalise
 
-__all__ = ["LABELS", "Evidence", "Judgement", "Label", "Probabilities", "is_formatted", "judge", "normalise", "remember"]
+__all__ = [
+    "LABELS",
+    "Evidence",
+    "Judgement",
+    "Label",
+    "Probabilities",
+    "is_formatted",
+    "judge",
+    "normalise",
+    "remember",
+]

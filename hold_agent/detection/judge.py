@@ -52,7 +52,9 @@ _SOFT_HOLD = re.compile(
 )
 # Music rendered as words: one or two words over and over ("yeah yeah", "na na na").
 _CHANT = re.compile(r"^(\w+)(?:[ ,.!]+\1)+[ .!?]*$|^(\w+) (\w+)(?:[ ,.!]+\2 \3)+[ .!?]*$")
-_MUSIC_MARKS = re.compile(r"[\u266a\u266b\u266c]|\[(?:music|noise|silence|inaudible|applause)\]|\((?:music|noise)\)", re.I)
+_MUSIC_MARKS = re.compile(
+    r"[\u266a\u266b\u266c]|\[(?:music|noise|silence|inaudible|applause)\]|\((?:music|noise)\)", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,8 @@ def judge(
     """Classify one transcript within its call (`memory`: what the call heard before)."""
     model = model or shipped()
     memory = memory or DetectorMemory()
+    if not is_final:
+        confidence = None  # Deepgram's partials report 0.0: it says nothing of the words
     line = model.probabilities(text)
     evidence = gather(text, confidence, at, memory)
     inputs = call_inputs(line, evidence, is_final=is_final)
@@ -128,8 +132,10 @@ def gather(text: str, confidence: float | None, at: datetime | None, memory: Det
         and at is not None
         and (at - memory.last_noise_at).total_seconds() < NOISE_NEIGHBOURHOOD_SECONDS
     )
-    chant = bool(tokens) and set(tokens) != {"hello"} and (
-        _CHANT.match(" ".join(tokens)) is not None or (len(tokens) >= 3 and len(set(tokens)) <= 2)
+    chant = (
+        bool(tokens)
+        and set(tokens) != {"hello"}
+        and (_CHANT.match(" ".join(tokens)) is not None or (len(tokens) >= 3 and len(set(tokens)) <= 2))
     )
     return Evidence(
         words=len(tokens),
@@ -176,7 +182,9 @@ def remember(memory: DetectorMemory, text: str, judgement: Judgement, at: dateti
     return remember_line(memory, text, person=judgement.label is Label.HUMAN, noisy=noisy, at=at)
 
 
-def remember_line(memory: DetectorMemory, text: str, *, person: bool, noisy: bool, at: datetime | None) -> DetectorMemory:
+def remember_line(
+    memory: DetectorMemory, text: str, *, person: bool, noisy: bool, at: datetime | None
+) -> DetectorMemory:
     """Lines that were not a person are remembered, so that their repeats are known for
     recordings; the time of any speech, and of noise, is kept for silences."""
     heard = list(memory.heard)
@@ -204,7 +212,11 @@ def _repeat_of(tokens: list[str], heard: list[HeardLine]) -> HeardLine | None:
         if text in entry.text:
             return entry
         earlier = set(entry.text.split())
-        if len(unique) >= 4 and len(earlier) >= 4 and len(unique & earlier) / len(unique | earlier) >= REPEAT_SIMILARITY:
+        if (
+            len(unique) >= 4
+            and len(earlier) >= 4
+            and len(unique & earlier) / len(unique | earlier) >= REPEAT_SIMILARITY
+        ):
             return entry
     return None
 

@@ -120,7 +120,10 @@ def fold_of(sources: set[str]) -> dict[str, int]:
 def fold_models(examples: Sequence[tuple[str, Label, str]]) -> tuple[dict[str, int], list[UtteranceModel]]:
     """One model per fold, each trained without that fold's sources."""
     folds = fold_of({source for _, _, source in examples})
-    models = [UtteranceModel(fit_lines([example for example in examples if folds[example[2]] != fold])) for fold in range(FOLDS)]
+    models = [
+        UtteranceModel(fit_lines([example for example in examples if folds[example[2]] != fold]))
+        for fold in range(FOLDS)
+    ]
     return folds, models
 
 
@@ -145,8 +148,12 @@ def stream_lines(model: UtteranceModel, streams: Sequence[Stream]) -> list[Line]
             if event.speaker == "person":
                 label = Label.HOLD if probabilities.top is Label.HOLD else Label.HUMAN
             else:
-                label = max((label for label in LABELS if label is not Label.HUMAN), key=lambda item: probabilities[item])
-            found.append(Line(event.text, label, stream.source, ref=stream.name, composed=True, kind="a stream's final"))
+                label = max(
+                    (label for label in LABELS if label is not Label.HUMAN), key=lambda item: probabilities[item]
+                )
+            found.append(
+                Line(event.text, label, stream.source, ref=stream.name, composed=True, kind="a stream's final")
+            )
     return found
 
 
@@ -218,9 +225,8 @@ def fit_call_layer(inputs: list[dict[str, float]], targets: list[int]) -> dict[s
     fitted = minimize(loss, np.zeros(len(names)), jac=True, method="L-BFGS-B", options={"maxiter": 5000, "gtol": 1e-10})
     return {
         "bias": 0.0,
-        "weights": {"line_human_logit": 1.0} | {
-            name: round(float(value), DIGITS) for name, value in zip(names, fitted.x, strict=True)
-        },
+        "weights": {"line_human_logit": 1.0}
+        | {name: round(float(value), DIGITS) for name, value in zip(names, fitted.x, strict=True)},
     }
 
 
@@ -267,7 +273,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = dump(spec)
     if args.check:
         same = args.out.exists() and gzip.decompress(args.out.read_bytes()).decode() == text
-        print("the shipped model is what the corpus trains" if same else f"{args.out} differs from what the corpus trains")
+        print(
+            "the shipped model is what the corpus trains" if same else f"{args.out} differs from what the corpus trains"
+        )
         return 0 if same else 1
     write_spec(args.out, text)
     trained = spec["trained_on"]

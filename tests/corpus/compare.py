@@ -121,7 +121,9 @@ def score(fit: Callable[[Sequence[tuple[str, Label, str]]], Callable[[str], Labe
         if label is Label.HUMAN:
             human = f"person precision {precision:.1%} recall {recall:.1%}"
     accuracy = sum(truth is guess for truth, guess in pairs) / len(pairs)
-    return f"accuracy {accuracy:.1%}  macro F1 {sum(f1s) / len(f1s):.3f}  {human}  {spent / len(pairs) * 1e6:.0f} µs/line"
+    return (
+        f"accuracy {accuracy:.1%}  macro F1 {sum(f1s) / len(f1s):.3f}  {human}  {spent / len(pairs) * 1e6:.0f} µs/line"
+    )
 
 
 def main() -> None:

@@ -113,7 +113,9 @@ def fresh_session(start: str) -> CallSession:
 def in_context(line: Line, start: str) -> tuple[str, str | None]:
     """(state, outcome) after this line alone, in a fresh call in `start`."""
     at = T0 + timedelta(seconds=5)
-    session = machine.step(fresh_session(start), TranscriptHeard(text=line.text, is_final=True, confidence=0.9, at=at), at).session
+    session = machine.step(
+        fresh_session(start), TranscriptHeard(text=line.text, is_final=True, confidence=0.9, at=at), at
+    ).session
     return session.state.value, session.outcome
 
 
@@ -147,7 +149,12 @@ def context_figures(lines: Sequence[Line]) -> dict[str, Rate]:
             figures["menu prompt taken for hold"].add(in_menu[0] == "hold")
         if line.label in (Label.VOICEMAIL, Label.CLOSED):
             for state, outcome in (on_hold, in_menu):
-                figures["voicemail/closed -> ended with that outcome"].add(state == "ended" and outcome == line.label.value)
+                figures["voicemail/closed -> ended with that outcome"].add(
+                    state == "ended" and outcome == line.label.value
+                )
+        else:
+            for state, _ in (on_hold, in_menu):
+                figures["any other line -> hung up as voicemail/closed"].add(state == "ended")
     return figures
 
 
@@ -160,6 +167,7 @@ CONTEXT_TARGETS: dict[str, tuple[float, bool]] = {
     "voicemail/closed -> ended with that outcome": (0.90, True),
     "non-person line on hold taken for a person": (0.02, False),
     "non-person line in the menu taken for a person": (0.02, False),
+    "any other line -> hung up as voicemail/closed": (0.01, False),
 }
 
 
@@ -266,8 +274,13 @@ def replay_through_service(streams: Sequence[Stream]) -> list[StreamResult]:
 
     from tests.servers import AppProcess
 
-    env = {"MAX_CONCURRENT_CALLS": "100000", "MAX_CALLS_PER_MINUTE": "100000", "MAX_IVR_SECONDS": "0",
-           "MAX_HOLD_SECONDS": "0", "MAX_CALL_SECONDS": "0"}
+    env = {
+        "MAX_CONCURRENT_CALLS": "100000",
+        "MAX_CALLS_PER_MINUTE": "100000",
+        "MAX_IVR_SECONDS": "0",
+        "MAX_HOLD_SECONDS": "0",
+        "MAX_CALL_SECONDS": "0",
+    }
     with AppProcess(env) as agent, httpx.Client(base_url=agent.url, timeout=30) as client:
         return [_replay_one(client, stream, datetime.now(UTC) + timedelta(hours=n)) for n, stream in enumerate(streams)]
 
@@ -325,6 +338,8 @@ def stream_figures(results: Sequence[StreamResult]) -> dict[str, Rate]:
             figures["person's first final utterance"].add(result.on_first_final)
             figures["a person spoke and was never noticed"].add(result.missed)
         figures["ended where expected"].add(result.ended_as_expected)
+        if stream.expect not in ("voicemail", "closed"):
+            figures["hung up on a call that was not a dead end"].add(result.final_state == "ended")
     return figures
 
 
@@ -334,6 +349,7 @@ STREAM_TARGETS: dict[str, tuple[float, bool]] = {
     "person's first final utterance": (0.95, True),
     "a person spoke and was never noticed": (0.0, False),
     "ended where expected": (0.90, True),
+    "hung up on a call that was not a dead end": (0.01, False),
     "whole calls right at every step": (0.90, True),
 }
 
@@ -343,7 +359,9 @@ def print_figures(figures: dict[str, Rate], targets: dict[str, tuple[float, bool
         target, higher = targets[name]
         value = rate.hits / rate.n if rate.n else 0.0
         met = value >= target if higher else value <= target
-        out(f"  {name:<50} {rate!s:<22} target {'>=' if higher else '<='} {target:.0%} {'' if met or not rate.n else 'MISSED'}")
+        out(
+            f"  {name:<50} {rate!s:<22} target {'>=' if higher else '<='} {target:.0%} {'' if met or not rate.n else 'MISSED'}"
+        )
 
 
 def print_stream_misses(results: Sequence[StreamResult], out: Out) -> None:
@@ -353,8 +371,10 @@ def print_stream_misses(results: Sequence[StreamResult], out: Out) -> None:
         wrong = not (result.every_step_right if stream.whole_call else result.ended_as_expected)
         if result.false_pickup or late or wrong:
             flag = "FALSE" if result.false_pickup else "late" if late else "wrong"
-            out(f"    {flag:<5} {stream.name}: pickup_at={result.pickup_at} person={stream.pickup_index} "
-                f"first_final={stream.first_person_final} end={result.final_state}/{result.outcome} expect={stream.expect}")
+            out(
+                f"    {flag:<5} {stream.name}: pickup_at={result.pickup_at} person={stream.pickup_index} "
+                f"first_final={stream.first_person_final} end={result.final_state}/{result.outcome} expect={stream.expect}"
+            )
 
 
 # --- report --------------------------------------------------------------------------------
@@ -364,8 +384,10 @@ def report(*, holdout: bool, service: bool, cv: bool, verbose: bool, out: Out = 
     lines = load_lines(holdout=holdout)
     streams = load_streams(holdout=holdout)
     part = "held-out" if holdout else "development"
-    out(f"== {part} corpus: {len(lines)} lines from {len({line.source for line in lines})} sources, "
-        f"{sum(not s.whole_call for s in streams)} streams, {sum(s.whole_call for s in streams)} whole calls")
+    out(
+        f"== {part} corpus: {len(lines)} lines from {len({line.source for line in lines})} sources, "
+        f"{sum(not s.whole_call for s in streams)} streams, {sum(s.whole_call for s in streams)} whole calls"
+    )
     if holdout:
         out("-- lines, the shipped model (it never saw this part)")
         print_confusion(shipped_labels(lines), out, verbose)

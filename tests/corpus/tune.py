@@ -4,7 +4,7 @@
 
 A late pickup loses the person (they hang up after "hello? hello?"); a false pickup talks to a
 recording and the call goes back to hold when the queue speaks again; a person never noticed
-is the worst. The costs below say how much worse each is than a person noticed one line late.
+is worse, and hanging up on a call that was not a dead end worse still. The costs below say how much worse each is than a person noticed one line late.
 Each threshold is moved in turn over a grid, the others held, and the cheapest kept (two
 passes). Never run this on the held-out part: its figures would stop being honest.
 """
@@ -32,17 +32,21 @@ COSTS = {
     "voicemail/closed -> ended with that outcome": -1.0,
     "non-person line on hold taken for a person": 5.0,
     "non-person line in the menu taken for a person": 5.0,
+    "any other line -> hung up as voicemail/closed": 5.0,
+    "hung up on a call that was not a dead end": 5.0,
 }
 PASSES = 1
 GRID = {
     "PERSON_ON_HOLD": (0.6, 0.7, 0.75, 0.8, 0.85, 0.9),
     "PERSON_BACK": (0.2, 0.3, 0.4, 0.5, 0.6),
     "PERSON_IN_MENU": (0.5, 0.6, 0.7, 0.8, 0.9),
-    "NOBODY": (0.5, 0.6, 0.7, 0.8),
+    "NOBODY_IN_MENU": (0.5, 0.6, 0.7, 0.8, 0.9),
+    "NOBODY_ON_HOLD": (0.6, 0.7, 0.8, 0.9, 0.95),
     "HOLD_IN_MENU": (0.4, 0.5, 0.6, 0.7),
     "MENU_AFTER_HOLD": (0.4, 0.5, 0.6, 0.7, 0.8),
     "FALSE_ALARM_HOLD": (0.2, 0.3, 0.4, 0.6),
     "HOLD_WITH_PERSON": (0.3, 0.4, 0.5, 0.6),
+    "PERSON_SPOKE": (0.2, 0.3, 0.5),
 }
 
 
