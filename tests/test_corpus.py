@@ -31,21 +31,24 @@ from tests.corpus.evaluate import context_figures, replay, stream_figures
 
 pytestmark = pytest.mark.corpus
 
-# Measured on the development corpus when the model was last trained (rounded down).
+# Measured on the development corpus with the shipped model and thresholds (in-sample), with a
+# point of slack for the next retraining; the targets are in tests/corpus/evaluate.py.
 FLOORS = {
-    "person on hold -> representative": 0.0,
-    "person answering in the menu -> representative": 0.0,
-    "hold language in the menu -> hold": 0.0,
-    "voicemail/closed -> ended with that outcome": 0.0,
-    "person's first final utterance": 0.0,
-    "ended where expected": 0.0,
-    "whole calls right at every step": 0.0,
+    "person on hold -> representative": 0.87,
+    "person answering in the menu -> representative": 0.93,
+    "hold language in the menu -> hold": 0.97,
+    "voicemail/closed -> ended with that outcome": 0.89,
+    "person's first final utterance": 0.80,
+    "ended where expected": 0.92,
+    "whole calls right at every step": 0.75,
 }
 CEILINGS = {
-    "menu prompt taken for hold": 1.0,
-    "non-person line on hold taken for a person": 1.0,
-    "hold streams with a false pickup": 1.0,
-    "a person spoke and was never noticed": 1.0,
+    "menu prompt taken for hold": 0.01,
+    "non-person line on hold taken for a person": 0.01,
+    "hold streams with a false pickup": 0.025,
+    "menu streams with a false pickup": 0.02,
+    "a person spoke and was never noticed": 0.06,
+    "hung up on a call that was not a dead end": 0.06,
 }
 
 

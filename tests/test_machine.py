@@ -66,36 +66,164 @@ def interim(text: str) -> TranscriptHeard:
 
 S = CallState
 TABLE: list[tuple[str, CallState, dict[str, Any], Event, CallState, list[str], str | None]] = [
-    ("answer starts the IVR assistant and transcription", S.DIALING, {}, CallAnswered(call_control_id=CALL), S.IVR, ["ai_assistant_start", "transcription_start"], None),
-    ("answer without IVR transcription", S.DIALING, {"policy": CallPolicy(transcribe_during_ivr=False)}, CallAnswered(call_control_id=CALL), S.IVR, ["ai_assistant_start"], None),
+    (
+        "answer starts the IVR assistant and transcription",
+        S.DIALING,
+        {},
+        CallAnswered(call_control_id=CALL),
+        S.IVR,
+        ["ai_assistant_start", "transcription_start"],
+        None,
+    ),
+    (
+        "answer without IVR transcription",
+        S.DIALING,
+        {"policy": CallPolicy(transcribe_during_ivr=False)},
+        CallAnswered(call_control_id=CALL),
+        S.IVR,
+        ["ai_assistant_start"],
+        None,
+    ),
     ("dial failure ends the call", S.DIALING, {}, DialFailed(reason="HTTP 422"), S.ENDED, [], None),
     ("busy line ends the call", S.DIALING, {}, HangupReceived(cause="user_busy", source="callee"), S.ENDED, [], None),
     ("no keys before answer", S.DIALING, {}, DtmfRequested(digits="1"), S.DIALING, [], "not_applicable"),
     ("keys in the IVR", S.IVR, {}, DtmfRequested(digits="1"), S.IVR, ["send_dtmf"], None),
     ("bad keys are refused", S.IVR, {}, DtmfRequested(digits="1x"), S.IVR, [], "invalid_digits"),
-    ("hold tool stops the assistant", S.IVR, {}, HoldSignalled(source="tool", confidence=0.9), S.HOLD, ["ai_assistant_stop"], None),
-    ("hold starts transcription if it was off", S.IVR, {"transcribing": False}, HoldSignalled(source="call.hold"), S.HOLD, ["ai_assistant_stop", "transcription_start"], None),
-    ("an unsure hold report is not acted on", S.IVR, {}, HoldSignalled(source="tool", confidence=0.2), S.IVR, [], "low_confidence"),
-    ("hold language in the IVR means hold", S.IVR, {}, final("Please hold, your call is important to us."), S.HOLD, ["ai_assistant_stop"], None),
-    ("interim hold language decides nothing", S.IVR, {}, interim("please hold your call is important"), S.IVR, [], None),
-    ("a menu is not hold", S.IVR, {}, final("For reservations, press 1. For the front desk, press 2."), S.IVR, [], None),
-    ("unhold brings the representative assistant", S.HOLD, {}, UnholdSignalled(), S.REPRESENTATIVE, ["ai_assistant_start"], None),
-    ("a person's greeting ends hold", S.HOLD, {}, final("Thanks for holding, this is Sarah with reservations."), S.REPRESENTATIVE, ["ai_assistant_start"], None),
-    ("a hold announcement that thanks us is still hold", S.HOLD, {}, final("Thank you for holding. All of our representatives are still assisting other callers."), S.HOLD, [], None),
+    (
+        "hold tool stops the assistant",
+        S.IVR,
+        {},
+        HoldSignalled(source="tool", confidence=0.9),
+        S.HOLD,
+        ["ai_assistant_stop"],
+        None,
+    ),
+    (
+        "hold starts transcription if it was off",
+        S.IVR,
+        {"transcribing": False},
+        HoldSignalled(source="call.hold"),
+        S.HOLD,
+        ["ai_assistant_stop", "transcription_start"],
+        None,
+    ),
+    (
+        "an unsure hold report is not acted on",
+        S.IVR,
+        {},
+        HoldSignalled(source="tool", confidence=0.2),
+        S.IVR,
+        [],
+        "low_confidence",
+    ),
+    (
+        "hold language in the IVR means hold",
+        S.IVR,
+        {},
+        final("Please hold, your call is important to us."),
+        S.HOLD,
+        ["ai_assistant_stop"],
+        None,
+    ),
+    (
+        "interim hold language decides nothing",
+        S.IVR,
+        {},
+        interim("please hold your call is important"),
+        S.IVR,
+        [],
+        None,
+    ),
+    (
+        "a menu is not hold",
+        S.IVR,
+        {},
+        final("For reservations, press 1. For the front desk, press 2."),
+        S.IVR,
+        [],
+        None,
+    ),
+    (
+        "unhold brings the representative assistant",
+        S.HOLD,
+        {},
+        UnholdSignalled(),
+        S.REPRESENTATIVE,
+        ["ai_assistant_start"],
+        None,
+    ),
+    (
+        "a person's greeting ends hold",
+        S.HOLD,
+        {},
+        final("Thanks for holding, this is Sarah with reservations."),
+        S.REPRESENTATIVE,
+        ["ai_assistant_start"],
+        None,
+    ),
+    (
+        "a hold announcement that thanks us is still hold",
+        S.HOLD,
+        {},
+        final("Thank you for holding. All of our representatives are still assisting other callers."),
+        S.HOLD,
+        [],
+        None,
+    ),
     ("'thank you for holding' alone is not a person", S.HOLD, {}, final("Thank you for holding."), S.HOLD, [], None),
     ("an interim greeting decides nothing", S.HOLD, {}, interim("hi this is sarah"), S.HOLD, [], None),
     ("no keys on hold", S.HOLD, {}, DtmfRequested(digits="1"), S.HOLD, [], "not_applicable"),
     ("unhold while on hold only", S.IVR, {}, UnholdSignalled(), S.IVR, [], "not_applicable"),
-    ("the representative assistant may press keys", S.REPRESENTATIVE, {}, DtmfRequested(digits="12345#"), S.REPRESENTATIVE, ["send_dtmf"], None),
-    ("put back on hold by the far end", S.REPRESENTATIVE, {}, HoldSignalled(source="call.hold"), S.HOLD, ["ai_assistant_stop"], None),
-    ("end-call with a person hangs up: completed", S.REPRESENTATIVE, {}, EndRequested(reason="booked"), S.ENDED, ["hangup"], None),
+    (
+        "the representative assistant may press keys",
+        S.REPRESENTATIVE,
+        {},
+        DtmfRequested(digits="12345#"),
+        S.REPRESENTATIVE,
+        ["send_dtmf"],
+        None,
+    ),
+    (
+        "put back on hold by the far end",
+        S.REPRESENTATIVE,
+        {},
+        HoldSignalled(source="call.hold"),
+        S.HOLD,
+        ["ai_assistant_stop"],
+        None,
+    ),
+    (
+        "end-call with a person hangs up: completed",
+        S.REPRESENTATIVE,
+        {},
+        EndRequested(reason="booked"),
+        S.ENDED,
+        ["hangup"],
+        None,
+    ),
     ("end-call in the IVR hangs up too", S.IVR, {}, EndRequested(reason="wrong number"), S.ENDED, ["hangup"], None),
-    ("the far end hangs up on hold", S.HOLD, {}, HangupReceived(cause="normal_clearing", source="callee"), S.ENDED, [], None),
+    (
+        "the far end hangs up on hold",
+        S.HOLD,
+        {},
+        HangupReceived(cause="normal_clearing", source="callee"),
+        S.ENDED,
+        [],
+        None,
+    ),
     ("ended: answer restarts nothing", S.ENDED, {}, CallAnswered(call_control_id=CALL), S.ENDED, [], "call_ended"),
     ("ended: speech restarts nothing", S.ENDED, {}, final("Hi, this is Sarah."), S.ENDED, [], "call_ended"),
     ("ended: hold restarts nothing", S.ENDED, {}, HoldSignalled(source="call.hold"), S.ENDED, [], "call_ended"),
     ("ended: end-call again does nothing", S.ENDED, {}, EndRequested(), S.ENDED, [], "call_ended"),
-    ("ended: a second hangup is recorded only", S.ENDED, {}, HangupReceived(cause="normal_clearing"), S.ENDED, [], None),
+    (
+        "ended: a second hangup is recorded only",
+        S.ENDED,
+        {},
+        HangupReceived(cause="normal_clearing"),
+        S.ENDED,
+        [],
+        None,
+    ),
 ]
 
 
@@ -268,7 +396,9 @@ def test_failed_assistant_start_is_retried_once_then_the_call_is_given_up() -> N
     (retry,) = retried.commands
     assert isinstance(retry, StartAssistant) and retry.role == "ivr" and retry.command_id != first_id
     assert retried.session.state is S.IVR and retried.session.assistant == "ivr"
-    given_up = machine.step(retried.session, CommandSettled(command_id=retry.command_id, ok=False, detail="HTTP 422"), at(3))
+    given_up = machine.step(
+        retried.session, CommandSettled(command_id=retry.command_id, ok=False, detail="HTTP 422"), at(3)
+    )
     assert [c.action for c in given_up.commands] == ["hangup"]
     assert given_up.session.state is S.ENDED and given_up.session.outcome == "assistant_failed"
 
@@ -293,7 +423,9 @@ def test_start_failed_for_an_earlier_stage_is_stale() -> None:
 def test_a_representative_start_failure_is_retried_with_the_task() -> None:
     session = new_session(S.HOLD)
     picked_up = machine.step(session, UnholdSignalled(at=at(60)), at(60))
-    failed = machine.step(picked_up.session, AssistantStartFailed(reason="service_error", stage="representative"), at(61))
+    failed = machine.step(
+        picked_up.session, AssistantStartFailed(reason="service_error", stage="representative"), at(61)
+    )
     (retry,) = failed.commands
     assert isinstance(retry, StartAssistant) and retry.role == "representative"
     assert retry.dynamic_variables["objective"] == "book a room for Friday" and retry.greeting
@@ -303,13 +435,22 @@ def test_a_command_on_a_vanished_call_ends_the_session() -> None:
     session = new_session(S.DIALING)
     result = machine.step(session, CallAnswered(call_control_id=CALL), at(1))
     gone = machine.step(
-        result.session, CommandSettled(command_id=result.commands[1].command_id, ok=False, detail="HTTP 422: Call has already ended", call_gone=True), at(2)
+        result.session,
+        CommandSettled(
+            command_id=result.commands[1].command_id,
+            ok=False,
+            detail="HTTP 422: Call has already ended",
+            call_gone=True,
+        ),
+        at(2),
     )
     assert gone.session.state is S.ENDED and gone.session.outcome == "disconnected"
     # A 404 may mean something else was not found: hang up anyway, so no line is left open.
     assert [c.action for c in gone.commands] == ["hangup"]
     hangup_id = gone.commands[0].command_id
-    hangup_gone = machine.step(gone.session, CommandSettled(command_id=hangup_id, ok=False, detail="404", call_gone=True), at(3))
+    hangup_gone = machine.step(
+        gone.session, CommandSettled(command_id=hangup_id, ok=False, detail="404", call_gone=True), at(3)
+    )
     assert hangup_gone.commands == []
 
 
@@ -329,7 +470,12 @@ def test_the_hangup_webhook_racing_a_call_gone_refusal_says_why_it_ended() -> No
 
 @pytest.mark.parametrize(
     ("state", "seconds", "outcome"),
-    [(S.IVR, 600, "ivr_timeout"), (S.HOLD, 3600, "hold_timeout"), (S.REPRESENTATIVE, 7200, "call_timeout"), (S.DIALING, 7200, "call_timeout")],
+    [
+        (S.IVR, 600, "ivr_timeout"),
+        (S.HOLD, 3600, "hold_timeout"),
+        (S.REPRESENTATIVE, 7200, "call_timeout"),
+        (S.DIALING, 7200, "call_timeout"),
+    ],
 )
 def test_watchdogs(state: CallState, seconds: float, outcome: str) -> None:
     policy = CallPolicy(max_ivr_seconds=600, max_hold_seconds=3600, max_call_seconds=7200)
@@ -390,7 +536,11 @@ def test_a_late_start_failure_does_not_touch_the_current_assistant() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["Okay, thanks for holding. I found a room for Friday.", "Thanks for waiting, I have that booked.", "Alright, I'm back."],
+    [
+        "Okay, thanks for holding. I found a room for Friday.",
+        "Thanks for waiting, I have that booked.",
+        "Alright, I'm back.",
+    ],
 )
 def test_the_representative_coming_back_from_their_own_hold(text: str) -> None:
     session = new_session(S.HOLD)
@@ -473,7 +623,11 @@ def test_a_pickup_that_turns_out_to_be_a_voicemail_greeting() -> None:
 
 def test_a_second_menu_after_a_transfer_restarts_the_ivr_assistant() -> None:
     session = new_session(S.HOLD)
-    menu = machine.step(session, final("Please enter your account number followed by the pound sign.", confidence=0.93, at=at(300)), at(300))
+    menu = machine.step(
+        session,
+        final("Please enter your account number followed by the pound sign.", confidence=0.93, at=at(300)),
+        at(300),
+    )
     assert menu.session.state is S.IVR
     assert [c.action for c in menu.commands] == ["ai_assistant_start"]
     start = menu.commands[0]
@@ -498,16 +652,32 @@ def test_a_virtual_agent_is_a_machine_however_friendly() -> None:
     for state in (S.IVR, S.HOLD):
         session = new_session(state)
         result = machine.step(
-            session, final("Hi, I'm Ava, Crestline Bank's virtual assistant. What can I help you with today?", confidence=0.95, at=at(20)), at(20)
+            session,
+            final(
+                "Hi, I'm Ava, Crestline Bank's virtual assistant. What can I help you with today?",
+                confidence=0.95,
+                at=at(20),
+            ),
+            at(20),
         )
         assert result.session.state is not S.REPRESENTATIVE, state
 
 
 def test_spanish_queues_menus_and_people() -> None:
     hold = new_session(S.IVR)
-    queued = machine.step(hold, final("Su llamada es muy importante para nosotros. Por favor, permanezca en la línea.", confidence=0.9, at=at(10)), at(10))
+    queued = machine.step(
+        hold,
+        final(
+            "Su llamada es muy importante para nosotros. Por favor, permanezca en la línea.", confidence=0.9, at=at(10)
+        ),
+        at(10),
+    )
     assert queued.session.state is S.HOLD
-    person = machine.step(queued.session, final("Buenas tardes, le atiende María, ¿en qué puedo ayudarle?", confidence=0.92, at=at(200)), at(200))
+    person = machine.step(
+        queued.session,
+        final("Buenas tardes, le atiende María, ¿en qué puedo ayudarle?", confidence=0.92, at=at(200)),
+        at(200),
+    )
     assert person.session.state is S.REPRESENTATIVE
     menu = machine.step(new_session(S.IVR), final("Para español, oprima dos.", confidence=0.9, at=at(5)), at(5))
     assert menu.session.state is S.IVR and menu.commands == []
@@ -515,17 +685,29 @@ def test_spanish_queues_menus_and_people() -> None:
 
 def test_a_person_who_starts_mid_task_after_a_transfer_is_noticed() -> None:
     session = new_session(S.HOLD)
-    for text in ("Can I get the last four digits of the card on file?", "Yes, hello?", "Okay, and what's the date of birth on the account?"):
-        assert machine.step(session, final(text, confidence=0.9, at=at(120)), at(120)).session.state is S.REPRESENTATIVE, text
+    for text in (
+        "Can I get the last four digits of the card on file?",
+        "Yes, hello?",
+        "Okay, and what's the date of birth on the account?",
+    ):
+        assert (
+            machine.step(session, final(text, confidence=0.9, at=at(120)), at(120)).session.state is S.REPRESENTATIVE
+        ), text
 
 
 def test_a_representative_asking_us_to_hold_puts_us_on_hold() -> None:
     session = new_session(S.REPRESENTATIVE)
-    held = machine.step(session, final("Can you hold for just a second while I check?", confidence=0.9, at=at(30)), at(30))
+    held = machine.step(
+        session, final("Can you hold for just a second while I check?", confidence=0.9, at=at(30)), at(30)
+    )
     assert held.session.state is S.HOLD and [c.action for c in held.commands] == ["ai_assistant_stop"]
     # Once they have spoken with us, a person talking about waits is not a queue.
-    spoke = machine.step(session, final("Sure, I can help with that refund.", confidence=0.92, at=at(20)), at(20)).session
-    talk = machine.step(spoke, final("The estimated wait time for a refund is about five days.", confidence=0.9, at=at(30)), at(30))
+    spoke = machine.step(
+        session, final("Sure, I can help with that refund.", confidence=0.92, at=at(20)), at(20)
+    ).session
+    talk = machine.step(
+        spoke, final("The estimated wait time for a refund is about five days.", confidence=0.9, at=at(30)), at(30)
+    )
     assert talk.session.state is S.REPRESENTATIVE
 
 
@@ -543,7 +725,9 @@ def test_voicemail_and_dead_ends_end_the_call_with_that_outcome() -> None:
 
 
 def test_each_line_is_recorded_with_its_probabilities() -> None:
-    session = machine.step(new_session(S.HOLD), final("Thank you for holding.", confidence=0.9, at=at(5)), at(5)).session
+    session = machine.step(
+        new_session(S.HOLD), final("Thank you for holding.", confidence=0.9, at=at(5)), at(5)
+    ).session
     line = session.transcript[-1]
     assert set(line.probabilities) == {"hold", "human", "ivr", "voicemail", "closed", "other"}
     assert sum(line.probabilities.values()) == pytest.approx(1.0, abs=0.01)

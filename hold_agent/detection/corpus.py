@@ -72,20 +72,21 @@ class Stream:
         return None
 
 
-def load_lines(root: Path = DEFAULT_CORPUS, *, holdout: bool = False) -> list[Line]:
-    return [line for path in _files(root, holdout, "lines", ".jsonl") for line in read_lines(path)]
+def load_lines(root: Path = DEFAULT_CORPUS, *, holdout: bool = False, part: str = "*") -> list[Line]:
+    """The development lines, or with `holdout` the held-out ones (`part`: one writer's)."""
+    return [line for path in _files(root, holdout, part, "lines", ".jsonl") for line in read_lines(path)]
 
 
-def load_streams(root: Path = DEFAULT_CORPUS, *, holdout: bool = False) -> list[Stream]:
-    streams = [stream for path in _files(root, holdout, "streams", ".json") for stream in _read_streams(path, False)]
-    calls = [stream for path in _files(root, holdout, "calls", ".json") for stream in _read_streams(path, True)]
+def load_streams(root: Path = DEFAULT_CORPUS, *, holdout: bool = False, part: str = "*") -> list[Stream]:
+    streams = [s for path in _files(root, holdout, part, "streams", ".json") for s in _read_streams(path, False)]
+    calls = [s for path in _files(root, holdout, part, "calls", ".json") for s in _read_streams(path, True)]
     return streams + calls
 
 
-def _files(root: Path, holdout: bool, kind: str, suffix: str) -> list[Path]:
+def _files(root: Path, holdout: bool, part: str, kind: str, suffix: str) -> list[Path]:
     if holdout:
         # holdout/<writer>/lines.jsonl, streams.json, calls.json
-        return sorted((root / "holdout").glob(f"*/{kind}{suffix}"))
+        return sorted((root / "holdout").glob(f"{part}/{kind}{suffix}"))
     return sorted((root / kind).glob(f"*{suffix}"))
 
 

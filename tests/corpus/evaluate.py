@@ -3,7 +3,9 @@ whole calls, with one command.
 
     .venv/bin/python -m tests.corpus.evaluate            # the development corpus
     .venv/bin/python -m tests.corpus.evaluate --holdout  # the held-out part: score it, never tune on it
-    options: --no-service (state machine only), --no-cv (skip grouped cross-validation), --verbose
+    options: --part X (one held-out writer's part), --out-of-fold (development figures with each
+    source judged by a model that never saw it), --no-service (state machine only), --no-cv
+    (skip the grouped cross-validation of lines), --verbose (every miss)
 
 What is printed
 - Lines, grouped cross-validation (development corpus only): every line scored by a model
@@ -24,8 +26,10 @@ What is printed
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,11 +37,48 @@ from typing import Any
 from hold_agent import machine
 from hold_agent.detection.corpus import Line, Stream, load_lines, load_streams
 from hold_agent.detection.labels import LABELS, Label
+from hold_agent.detection.model import UtteranceModel
 from hold_agent.events import TranscriptHeard
 from hold_agent.session import CallSession, CallState
 
 T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 Out = Callable[[str], None]
+# The module, not the function the package exports under the same name.
+judge_module = importlib.import_module("hold_agent.detection.judge")
+# Which model judges an item of a source (None: the shipped model). Out-of-fold figures and
+# tuning use the fold model that never saw the source, so they are not flattered by training.
+ModelFor = Callable[[str], UtteranceModel] | None
+
+
+@contextmanager
+def judged_by(model_for: ModelFor, source: str) -> Iterator[None]:
+    """Within the block, the state machine's detection uses `model_for(source)`."""
+    if model_for is None:
+        yield
+        return
+    original = judge_module.shipped
+    model = model_for(source)
+    judge_module.shipped = lambda: model  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        judge_module.shipped = original
+
+
+def out_of_fold_models() -> Callable[[str], UtteranceModel]:
+    """A model per fold, as training makes them, with the shipped temperature and call layer."""
+    from hold_agent.detection.model import read_spec
+    from hold_agent.detection.train import fit_lines, fold_models, stream_lines, training_examples
+
+    lines, streams = load_lines(), load_streams()
+    first = UtteranceModel(fit_lines(training_examples(lines)))
+    folds, models = fold_models(training_examples([*lines, *stream_lines(first, streams)]))
+    shipped_spec = read_spec()
+    calibrated = [
+        UtteranceModel({**model.spec, "temperature": shipped_spec["temperature"], "call": shipped_spec["call"]})
+        for model in models
+    ]
+    return lambda source: calibrated[folds.get(source, 0)]
 
 
 # --- lines ---------------------------------------------------------------------------------
@@ -45,7 +86,6 @@ Out = Callable[[str], None]
 
 def cross_validated(lines: Sequence[Line]) -> list[tuple[Line, Label]]:
     """Every line with the label given by a model that never saw its source."""
-    from hold_agent.detection.model import UtteranceModel
     from hold_agent.detection.train import FOLDS, fit_lines, fold_of, training_examples
 
     folds = fold_of({line.source for line in lines})
@@ -132,11 +172,12 @@ class Rate:
         return f"{self.hits / self.n if self.n else 0:.1%} ({self.hits} of {self.n})"
 
 
-def context_figures(lines: Sequence[Line]) -> dict[str, Rate]:
+def context_figures(lines: Sequence[Line], model_for: ModelFor = None) -> dict[str, Rate]:
     figures = {name: Rate() for name in CONTEXT_TARGETS}
     for line in lines:
-        on_hold = in_context(line, "hold")
-        in_menu = in_context(line, "ivr")
+        with judged_by(model_for, line.source):
+            on_hold = in_context(line, "hold")
+            in_menu = in_context(line, "ivr")
         if line.label is Label.HUMAN:
             figures["person on hold -> representative"].add(on_hold[0] == "representative")
             figures["person answering in the menu -> representative"].add(in_menu[0] == "representative")
@@ -256,15 +297,16 @@ def _next_expect(stream: Stream, event: Any) -> str | None:
     return None
 
 
-def replay(stream: Stream) -> StreamResult:
+def replay(stream: Stream, model_for: ModelFor = None) -> StreamResult:
     """The stream through the state machine alone."""
     session = fresh_session(stream.start)
     states = []
-    for event in stream.events:
-        at = T0 + timedelta(seconds=event.t)
-        heard = TranscriptHeard(text=event.text, is_final=event.final, confidence=event.confidence, at=at)
-        session = machine.step(session, heard, at).session
-        states.append(session.state.value)
+    with judged_by(model_for, stream.source):
+        for event in stream.events:
+            at = T0 + timedelta(seconds=event.t)
+            heard = TranscriptHeard(text=event.text, is_final=event.final, confidence=event.confidence, at=at)
+            session = machine.step(session, heard, at).session
+            states.append(session.state.value)
     return StreamResult(stream, tuple(states), session.outcome)
 
 
@@ -380,12 +422,21 @@ def print_stream_misses(results: Sequence[StreamResult], out: Out) -> None:
 # --- report --------------------------------------------------------------------------------
 
 
-def report(*, holdout: bool, service: bool, cv: bool, verbose: bool, out: Out = print) -> dict[str, Any]:
-    lines = load_lines(holdout=holdout)
-    streams = load_streams(holdout=holdout)
-    part = "held-out" if holdout else "development"
+def report(
+    *,
+    holdout: bool,
+    service: bool,
+    cv: bool,
+    verbose: bool,
+    out_of_fold: bool = False,
+    part: str = "*",
+    out: Out = print,
+) -> dict[str, Any]:
+    lines = load_lines(holdout=holdout, part=part)
+    streams = load_streams(holdout=holdout, part=part)
+    name = ("held-out" if part == "*" else f"held-out part {part}") if holdout else "development"
     out(
-        f"== {part} corpus: {len(lines)} lines from {len({line.source for line in lines})} sources, "
+        f"== {name} corpus: {len(lines)} lines from {len({line.source for line in lines})} sources, "
         f"{sum(not s.whole_call for s in streams)} streams, {sum(s.whole_call for s in streams)} whole calls"
     )
     if holdout:
@@ -394,11 +445,15 @@ def report(*, holdout: bool, service: bool, cv: bool, verbose: bool, out: Out = 
     elif cv:
         out("-- lines, grouped cross-validation (each source scored by a model trained without it)")
         print_confusion(cross_validated(lines), out, verbose)
-    context = context_figures(lines)
-    out("-- lines in context, through the state machine")
+    model_for = out_of_fold_models() if out_of_fold and not holdout else None
+    how = ", each source judged by the fold model that never saw it" if model_for else ""
+    context = context_figures(lines, model_for)
+    out(f"-- lines in context, through the state machine{how}")
     print_figures(context, CONTEXT_TARGETS, out)
     figures: dict[str, Any] = {"context": context}
-    runs: list[tuple[str, list[StreamResult]]] = [("state machine", [replay(stream) for stream in streams])]
+    runs: list[tuple[str, list[StreamResult]]] = [
+        (f"state machine{how}", [replay(stream, model_for) for stream in streams])
+    ]
     if service:
         runs.append(("running service", replay_through_service(streams)))
     for name, results in runs:
@@ -414,11 +469,24 @@ def report(*, holdout: bool, service: bool, cv: bool, verbose: bool, out: Out = 
 def main(argv: Iterable[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--holdout", action="store_true", help="score the held-out part (never tune on it)")
+    parser.add_argument("--part", default="*", help="with --holdout: one writer's part (a, b, ...)")
     parser.add_argument("--no-service", action="store_true", help="replay streams through the state machine only")
     parser.add_argument("--no-cv", action="store_true", help="skip the grouped cross-validation of lines")
+    parser.add_argument(
+        "--out-of-fold",
+        action="store_true",
+        help="development figures with each source judged by a model that never saw it",
+    )
     parser.add_argument("--verbose", action="store_true", help="list every miss")
     args = parser.parse_args(list(argv) if argv is not None else None)
-    report(holdout=args.holdout, service=not args.no_service, cv=not args.no_cv, verbose=args.verbose)
+    report(
+        holdout=args.holdout,
+        service=not args.no_service,
+        cv=not args.no_cv,
+        verbose=args.verbose,
+        out_of_fold=args.out_of_fold,
+        part=args.part,
+    )
 
 
 if __name__ == "__main__":
