@@ -91,12 +91,11 @@ FALSE_ALARM_WINDOW_SECONDS = 60
 # What a transcript must show to move the call: the call's probability of a label (detection/
 # judge.py). Chosen by tests/corpus/tune.py on the development corpus, each source judged by a
 # model that never saw it (a model is surer on its own training data), by the cost of each
-# mistake: a false pickup 3, a person never noticed 4, a non-person line taken for a person 5,
-# hanging up on what was not a dead end 5, a menu prompt taken for hold 2, against 1 for each
-# on-time pickup and each right ending.
-PERSON_ON_HOLD = 0.8  # a person picking up on hold
+# mistake (tune.COSTS): a person never noticed, or a call hung up that was not a dead end, cannot
+# be recovered (5); a false pickup can (2: the call goes back to hold when the queue speaks).
+PERSON_ON_HOLD = 0.7  # a person picking up on hold
 PERSON_BACK = 0.3  # a representative back from their own hold
-PERSON_IN_MENU = 0.7  # a person answering in the menu stage (virtual agents sound like people)
+PERSON_IN_MENU = 0.4  # a person answering in the menu stage (virtual agents sound like people)
 HOLD_IN_MENU = 0.4  # queue language in the menu stage
 MENU_AFTER_HOLD = 0.8  # a second menu after a transfer (queues offer "press 1" options too)
 NOBODY_IN_MENU = 0.5  # voicemail or closed: hanging up ends the task, so be sure

@@ -34,19 +34,19 @@ pytestmark = pytest.mark.corpus
 # Measured on the development corpus with the shipped model and thresholds (in-sample), with a
 # point of slack for the next retraining; the targets are in tests/corpus/evaluate.py.
 FLOORS = {
-    "person on hold -> representative": 0.87,
-    "person answering in the menu -> representative": 0.93,
+    "person on hold -> representative": 0.93,
+    "person answering in the menu -> representative": 0.97,
     "hold language in the menu -> hold": 0.97,
     "voicemail/closed -> ended with that outcome": 0.89,
-    "person's first final utterance": 0.80,
+    "person's first final utterance": 0.81,
     "ended where expected": 0.92,
     "whole calls right at every step": 0.75,
 }
 CEILINGS = {
     "menu prompt taken for hold": 0.01,
     "non-person line on hold taken for a person": 0.01,
-    "hold streams with a false pickup": 0.025,
-    "menu streams with a false pickup": 0.02,
+    "hold streams with a false pickup": 0.045,
+    "menu streams with a false pickup": 0.045,
     "a person spoke and was never noticed": 0.06,
     "hung up on a call that was not a dead end": 0.06,
 }
@@ -98,9 +98,17 @@ def test_training_never_reads_the_held_out_part() -> None:
 
 
 def test_the_shipped_model_is_what_the_corpus_trains() -> None:
-    assert train.dump(read_spec()) == train.dump(train.build()), (
+    assert train.differences(read_spec(), train.build()) == [], (
         "model.json.gz is not what the corpus trains: run `.venv/bin/python -m hold_agent.detection.train`"
     )
+
+
+def test_a_model_trained_on_something_else_is_told_apart() -> None:
+    shipped = read_spec()
+    moved = {**shipped, "weights": {**shipped["weights"], "w:hello": [1.0, -1.0, 0.5, 0.0, 0.0, 0.0]}}
+    assert any("moved" in difference for difference in train.differences(shipped, moved))
+    other_corpus = {**shipped, "trained_on": {**shipped["trained_on"], "corpus_sha256": "0" * 64}}
+    assert train.differences(shipped, other_corpus) == ["trained on another corpus"]
 
 
 def test_the_development_figures_do_not_regress() -> None:
