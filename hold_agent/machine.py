@@ -324,7 +324,8 @@ def _on_transcript(ctx: _Step, event: TranscriptHeard) -> None:
     kind = "transcript" if event.is_final else "interim transcript"
     why = f"{kind} ({judgement.why()}): {text[:120]}"
     if target is CallState.HOLD:
-        if ctx.s.state is CallState.REPRESENTATIVE and not _person_spoke_since_pickup(ctx.s) and _recent_pickup(ctx):
+        unanswered = not _person_spoke_since_pickup(ctx.s) and _recent_pickup(ctx)
+        if ctx.s.state is CallState.REPRESENTATIVE and unanswered and not judgement.evidence.asks_to_hold:
             # The "person" who picked up has said nothing since, and the queue is talking
             # again: that pickup was a false alarm. Stop talking to the hold music.
             _enter_hold(ctx, f"false alarm, still on hold ({judgement.why()}): {text[:120]}")

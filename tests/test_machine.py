@@ -732,3 +732,10 @@ def test_each_line_is_recorded_with_its_probabilities() -> None:
     assert set(line.probabilities) == {"hold", "human", "ivr", "voicemail", "closed", "other"}
     assert sum(line.probabilities.values()) == pytest.approx(1.0, abs=0.01)
     assert line.reason and line.reason.startswith("p(")
+
+
+def test_a_person_who_answers_by_asking_us_to_hold_is_not_a_false_alarm() -> None:
+    session = new_session(S.REPRESENTATIVE)
+    held = machine.step(session, final("Can I put you on a brief hold?", confidence=0.9, at=at(10)), at(10)).session
+    assert held.state is S.HOLD
+    assert "false alarm" not in held.history[-1].why

@@ -8,9 +8,8 @@ training never reads it, and the evaluator scores it only when asked.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .labels import Label
 
@@ -60,7 +59,6 @@ class Stream:
     company: str = ""
     language: str = "en"
     whole_call: bool = False
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def first_person_final(self) -> int | None:
