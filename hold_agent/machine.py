@@ -93,13 +93,14 @@ FALSE_ALARM_WINDOW_SECONDS = 60
 # model that never saw it (a model is surer on its own training data), by the cost of each
 # mistake (tune.COSTS): a person never noticed, or a call hung up that was not a dead end, cannot
 # be recovered (5); a false pickup can (2: the call goes back to hold when the queue speaks).
-PERSON_ON_HOLD = 0.7  # a person picking up on hold
+PERSON_ON_HOLD = 0.4  # a person picking up on hold (a false pickup is recoverable, a lost person not)
 PERSON_BACK = 0.3  # a representative back from their own hold
 PERSON_IN_MENU = 0.4  # a person answering in the menu stage (virtual agents sound like people)
 HOLD_IN_MENU = 0.4  # queue language in the menu stage
-MENU_AFTER_HOLD = 0.8  # a second menu after a transfer (queues offer "press 1" options too)
-NOBODY_IN_MENU = 0.5  # voicemail or closed: hanging up ends the task, so be sure
-NOBODY_ON_HOLD = 0.95  # queues say "you've reached" and give opening hours too
+MENU_AFTER_HOLD = 0.8  # a second menu after a transfer (queues offer "press 1" options too;
+# tune.py found 0.4 cheaper by 0.0009, within noise: a move that restarts an assistant stays sure)
+NOBODY_IN_MENU = 0.6  # voicemail or closed: hanging up ends the task, so be sure
+NOBODY_ON_HOLD = 0.9  # queues say "you've reached" and give opening hours too
 HOLD_WITH_PERSON = 0.4  # a person asking us to hold, in so many words (see asks_to_hold)
 QUEUE_WITH_PERSON = 0.9  # the queue repeating itself with a person on the line
 FALSE_ALARM_HOLD = 0.3  # after a pickup, the queue again, and the "person" silent since,
@@ -359,6 +360,10 @@ def _transcript_move(
     state = ctx.s.state
     human, hold, menu = p[Label.HUMAN], p[Label.HOLD], p[Label.IVR]
     ending = max((Label.VOICEMAIL, Label.CLOSED), key=lambda label: p[label])
+    # Hanging up cannot be undone, and "Hello, this is the office." opens a voicemail greeting
+    # as often as a person's answer: a dead end needs more than an opening. The greeting's
+    # next sentence ("...leave a message") comes a moment later and ends the call then.
+    may_end = not evidence.greeting_only
     if not is_final:
         # The final follows within about a second; an interim is a guess at half a sentence
         # ("Hi, this is Sam..." may go on "...leave a message"). Waiting costs a second, a
@@ -367,7 +372,7 @@ def _transcript_move(
     if state is CallState.IVR:
         if human >= PERSON_IN_MENU:
             return CallState.REPRESENTATIVE, None
-        if p[ending] >= NOBODY_IN_MENU and p[ending] >= hold:
+        if may_end and p[ending] >= NOBODY_IN_MENU and p[ending] >= hold:
             return CallState.ENDED, ending.value
         if hold >= HOLD_IN_MENU and hold > menu:
             return CallState.HOLD, None
@@ -375,7 +380,7 @@ def _transcript_move(
     if state is CallState.HOLD:
         if human >= (PERSON_BACK if ctx.s.representative_at is not None else PERSON_ON_HOLD):
             return CallState.REPRESENTATIVE, None
-        if p[ending] >= NOBODY_ON_HOLD:
+        if may_end and p[ending] >= NOBODY_ON_HOLD:
             return CallState.ENDED, ending.value
         if menu >= MENU_AFTER_HOLD and not evidence.repeat and not _CALLBACK_OFFER.search(detection.normalise(text)):
             return CallState.IVR, None
@@ -384,7 +389,7 @@ def _transcript_move(
         # A person asking us to hold is a person speaking: here the words decide (the line
         # model's hold), not who is speaking (the call's probability of a person).
         words_hold = judgement.line[Label.HOLD]
-        if p[Label.VOICEMAIL] >= NOBODY_IN_MENU and _recent_pickup(ctx):
+        if may_end and p[Label.VOICEMAIL] >= NOBODY_IN_MENU and _recent_pickup(ctx):
             return CallState.ENDED, Label.VOICEMAIL.value
         if evidence.asks_to_hold and words_hold >= HOLD_WITH_PERSON:
             return CallState.HOLD, None

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from hold_agent import machine
 from hold_agent.detection import Label, judge, remember
 from hold_agent.detection.features import features, scale
 from hold_agent.detection.judge import REPEAT_SIMILARITY, SILENCE_SECONDS, gather
@@ -147,7 +148,9 @@ def test_a_repeat_is_a_recording_whatever_it_says() -> None:
     memory = remember(DetectorMemory(), line, judge("Please hold.", at=T0), T0)
     again = judge(line, confidence=0.9, at=T0 + timedelta(seconds=45), memory=memory)
     assert again.evidence.repeat and again.evidence.loop_seconds == pytest.approx(45)
-    assert again.probabilities[PERSON] < first.probabilities[PERSON] / 3
+    # Heard before, it no longer moves a call on hold however much it sounds like a person.
+    assert first.probabilities[PERSON] >= machine.PERSON_ON_HOLD > again.probabilities[PERSON]
+    assert again.probabilities[PERSON] < first.probabilities[PERSON] / 2
     assert "a repeat after 45 s" in again.why()
 
 
@@ -173,9 +176,26 @@ def test_people_are_not_remembered_as_recordings() -> None:
 def test_an_unsure_transcript_or_music_marks_lower_the_odds_of_a_person() -> None:
     clear = judge("Hello, is anyone there?", confidence=0.93)
     unsure = judge("Hello, is anyone there?", confidence=0.35)
-    assert unsure.probabilities[PERSON] < clear.probabilities[PERSON] / 3
+    # The call layer shifts the line's log-odds: a transcriber this unsure cuts the odds of a
+    # person at least fourfold, however sure the words alone are.
+    assert _odds(unsure.probabilities[PERSON]) < _odds(clear.probabilities[PERSON]) / 4
     assert judge("la la la la", confidence=0.9).evidence.noise
     assert judge("\u266a hello \u266a", confidence=0.9).evidence.noise
+
+
+def _odds(probability: float) -> float:
+    return probability / (1 - probability)
+
+
+def test_an_opening_alone_is_told_from_a_dead_end() -> None:
+    for opening in ("Hello, this is the office.", "Hi, this is Mike.", "Hola, habla Jorge.", "Hello?"):
+        assert judge(opening).evidence.greeting_only, opening
+    for dead_end in (
+        "You have reached the voicemail of John.",
+        "Hi, you have reached Acme. We are closed.",
+        "Hi, this is Sam at Acme, I can't take your call right now.",
+    ):
+        assert not judge(dead_end).evidence.greeting_only, dead_end
 
 
 def test_silence_before_a_line_is_measured_on_the_calls_clock() -> None:

@@ -724,6 +724,18 @@ def test_voicemail_and_dead_ends_end_the_call_with_that_outcome() -> None:
             assert (ended.state, ended.outcome) == (S.ENDED, outcome), (text, state)
 
 
+def test_an_opening_alone_never_hangs_up_the_next_line_decides() -> None:
+    # "Hello, this is the office." opens a voicemail greeting as often as a person's answer;
+    # hanging up cannot be undone, so the call waits for the sentence that follows.
+    for state in (S.IVR, S.HOLD):
+        opening = machine.step(new_session(state), final("hello this is the office", at=at(15)), at(15))
+        assert opening.session.state is not S.ENDED and "hangup" not in [c.action for c in opening.commands]
+        then = machine.step(
+            opening.session, final("I can't take your call, please leave a message after the tone.", at=at(18)), at(18)
+        )
+        assert (then.session.state, then.session.outcome) == (S.ENDED, "voicemail"), state
+
+
 def test_each_line_is_recorded_with_its_probabilities() -> None:
     session = machine.step(
         new_session(S.HOLD), final("Thank you for holding.", confidence=0.9, at=at(5)), at(5)

@@ -50,6 +50,17 @@ _SOFT_HOLD = re.compile(
     r"\b(?:hang|hold) on\b|\bhang tight\b|\bgive me (?:one|a|just a) (?:sec|second|moment|minute)\b|\bbear with me\b"
     r"|(?:^|[.,!] )(?:one|just a|just one) (?:sec|second|moment|minute)\b"
 )
+# A line that is only an opening: a hello, a name, a company. A person answering and the first
+# sentence of a voicemail greeting sound the same; what follows tells them apart.
+_GREETING_ONLY = re.compile(
+    r"^(?!.*\b(?:voice ?mail|mailbox|message|closed|not available|unavailable|in service|tone|beep|hours|buz[o\u00f3]n"
+    r"|mensaje|cerrad|disponible)\b)"
+    r"(?:(?:hi|hello|hey|hiya|yes|yeah|good (?:morning|afternoon|evening)|hola|bueno|buenas(?: tardes| noches)?"
+    r"|buenos d[i\u00ed]as|d[i\u00ed]game|al[o\u00f3])[ ,.!?]*)*"
+    r"(?:(?:this is|it's|you've reached|you have reached|you're speaking (?:to|with)|thank you for calling"
+    r"|thanks for calling|habla|le atiende|ha llamado a)\b[\w' &.-]{0,40}?(?:,? (?:speaking|here))?[ ,.!?]*){0,2}$"
+)
+MAX_GREETING_WORDS = 10
 # Music rendered as words: one or two words over and over ("yeah yeah", "na na na").
 _CHANT = re.compile(r"^(\w+)(?:[ ,.!]+\1)+[ .!?]*$|^(\w+) (\w+)(?:[ ,.!]+\2 \3)+[ .!?]*$")
 _MUSIC_MARKS = re.compile(
@@ -71,6 +82,7 @@ class Evidence:
     silence_before: float | None  # seconds since the last speech, if any was heard
     asks_to_hold: bool
     soft_hold: bool
+    greeting_only: bool  # nothing but an opening ("Hello, this is the office."): person or greeting
 
 
 @dataclass(frozen=True)
@@ -148,6 +160,7 @@ def gather(text: str, confidence: float | None, at: datetime | None, memory: Det
         silence_before=silence,
         asks_to_hold=_ASKS_TO_HOLD.search(normalised) is not None,
         soft_hold=_SOFT_HOLD.search(normalised) is not None,
+        greeting_only=0 < len(tokens) <= MAX_GREETING_WORDS and _GREETING_ONLY.match(normalised) is not None,
     )
 
 

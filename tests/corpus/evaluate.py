@@ -237,26 +237,47 @@ class StreamResult:
         return pickup is not None and (person is None or pickup < person)
 
     @property
-    def pause_only(self) -> bool:
-        """A representative stream in which the person only paused (no machine in between)
-        and the call never left the representative stage: nothing had to restart."""
-        stream = self.stream
-        if stream.start != "representative" or stream.pickup_index is None:
-            return False
-        paused = not any(event.speaker == "machine" for event in stream.events[: stream.pickup_index])
-        return paused and all(state == "representative" for state in self.states)
+    def left_representative_at(self) -> int | None:
+        """Streams that start with a person: the event at which the call first left the
+        representative stage (they put us on hold, transferred us), or None if it never did."""
+        for index, state in enumerate(self.states):
+            if state != "representative":
+                return index
+        return None
+
+    def _person_final_after(self, index: int) -> int | None:
+        for later in range(index + 1, len(self.stream.events)):
+            event = self.stream.events[later]
+            if event.final and event.speaker == "person":
+                return later
+        return None
 
     @property
     def on_first_final(self) -> bool:
-        if self.pause_only:
-            return True
+        """The call was with the person by the end of their first final line: on hold or in
+        the menu, a pickup no later than that line and no false one before it. A stream that
+        starts with a person asks the same of the person's return after the call left them
+        (their own hold, a transfer); if it never left them, nothing had to restart."""
+        if self.stream.start == "representative":
+            left = self.left_representative_at
+            if left is None:
+                return True
+            back = self._person_final_after(left)
+            if back is None:
+                return self.final_state == "representative"
+            between = self.states[left:back]
+            return self.states[back] == "representative" and "representative" not in between
         first = self.stream.first_person_final
         pickup = self.pickup_at
         return pickup is not None and first is not None and not self.false_pickup and pickup <= first
 
     @property
     def missed(self) -> bool:
-        return self.stream.pickup_index is not None and self.pickup_at is None and not self.pause_only
+        """A person spoke (or came back) and the call never reached them."""
+        if self.stream.start == "representative":
+            left = self.left_representative_at
+            return left is not None and "representative" not in self.states[left:]
+        return self.stream.pickup_index is not None and self.pickup_at is None
 
     @property
     def final_state(self) -> str:

@@ -40,7 +40,7 @@ COSTS = {
 }
 PASSES = 1
 GRID = {
-    "PERSON_ON_HOLD": (0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+    "PERSON_ON_HOLD": (0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
     "PERSON_BACK": (0.2, 0.3, 0.4, 0.5, 0.6),
     "PERSON_IN_MENU": (0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
     "NOBODY_IN_MENU": (0.5, 0.6, 0.7, 0.8, 0.9),
