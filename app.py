@@ -15,8 +15,8 @@ from pydantic import ValidationError
 
 from fake_company.texml_routes import build_router as fake_company_router
 from hold_agent.config import InsecureSettings, Settings
-from hold_agent.main import create_app
-from hold_agent.telnyx import CallControl
+from hold_agent.http.app import create_app
+from hold_agent.telnyx.client import CallControl
 
 
 def build_app(settings: Settings | None = None, call_control: CallControl | None = None) -> FastAPI:

@@ -35,7 +35,7 @@ import httpx
 import uvicorn
 from nacl.signing import SigningKey
 
-from hold_agent.signing import public_key_b64
+from hold_agent.telnyx.signing import public_key_b64
 
 from .processes import AgentProcess
 from .report import CallReport, judge_call, render

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 from nacl.signing import SigningKey
 
-from hold_agent.signing import sign
+from hold_agent.telnyx.signing import sign
 
 WEBHOOK_PATH = "/webhooks/telnyx"
 # How long (real seconds) a webhook held back waits for a successor to overtake it.

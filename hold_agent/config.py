@@ -15,8 +15,8 @@ from functools import cached_property
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .transcription import TranscriptionProfile, resolve_transcription
-from .validation import phone_number_problem
+from hold_agent.core.validation import phone_number_problem
+from hold_agent.telnyx.transcription import TranscriptionProfile, resolve_transcription
 
 MIN_TOKEN_LENGTH = 16
 _ALLOWLIST_ENTRY = re.compile(r"\+[0-9]{1,15}")

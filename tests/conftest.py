@@ -12,11 +12,11 @@ import httpx
 import pytest
 
 from hold_agent.config import Settings
-from hold_agent.dry_run import DryRunCallControl
-from hold_agent.main import create_app
-from hold_agent.retry import Retrier
-from hold_agent.service import CallService
-from hold_agent.telnyx import CallControl
+from hold_agent.http.app import create_app
+from hold_agent.runtime.retry import Retrier
+from hold_agent.runtime.service import CallService
+from hold_agent.telnyx.client import CallControl
+from hold_agent.telnyx.dry_run import DryRunCallControl
 
 DEMO_CALL = {
     "to": "+15551234567",

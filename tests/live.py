@@ -14,7 +14,7 @@ import httpx
 from nacl.signing import SigningKey
 
 from fake_company.telnyx_api import Faults, TelnyxStandIn
-from hold_agent.signing import public_key_b64, sign
+from hold_agent.telnyx.signing import public_key_b64, sign
 from tests.conftest import DEMO_CALL
 from tests.servers import AppProcess, ThreadedServer
 

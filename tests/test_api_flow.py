@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from nacl.signing import SigningKey
 
-from hold_agent.dry_run import DryRunCallControl
-from hold_agent.signing import public_key_b64, sign
-from hold_agent.telnyx import CallControlError, DialResult
-from hold_agent.telnyx_bodies import encode_client_state
+from hold_agent.telnyx.bodies import encode_client_state
+from hold_agent.telnyx.client import CallControlError, DialResult
+from hold_agent.telnyx.dry_run import DryRunCallControl
+from hold_agent.telnyx.signing import public_key_b64, sign
 from tests.conftest import DEMO_CALL, SPEC_COMMANDS, SPEC_PATH, Harness, make_settings, open_harness, transitions
 
 pytestmark = pytest.mark.anyio
@@ -507,8 +507,8 @@ async def test_validation_errors_name_the_field(harness: Harness) -> None:
 
 
 async def test_a_bug_while_processing_a_webhook_is_200_and_noted(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hold_agent import machine
-    from hold_agent.events import CallAnswered
+    from hold_agent.core import machine
+    from hold_agent.core.events import CallAnswered
 
     real_step = machine.step
 

@@ -91,7 +91,7 @@ def test_every_setting_is_in_env_example() -> None:
 
 
 def test_start_up_names_what_is_missing(caplog: pytest.LogCaptureFixture) -> None:
-    from hold_agent.main import announce
+    from hold_agent.http.app import announce
 
     with caplog.at_level("INFO", logger="hold_agent"):
         announce(make_settings(telnyx_dry_run=False, telnyx_api_key="k"))
@@ -102,7 +102,7 @@ def test_start_up_names_what_is_missing(caplog: pytest.LogCaptureFixture) -> Non
 
 
 def test_dial_body_without_public_url_has_no_webhook_url() -> None:
-    from hold_agent.telnyx_bodies import dial_body
+    from hold_agent.telnyx.bodies import dial_body
 
     assert "webhook_url" not in dial_body(make_settings(), "s1", "+15551234567")
     assert dial_body(make_settings(public_base_url="https://a.example"), "s1", "+15551234567")["webhook_url"] == (

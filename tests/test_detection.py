@@ -11,13 +11,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hold_agent import machine
-from hold_agent.detection import Label, judge, remember
-from hold_agent.detection.features import features, scale
-from hold_agent.detection.judge import REPEAT_SIMILARITY, SILENCE_SECONDS, gather
-from hold_agent.detection.model import MODEL_PATH, UtteranceModel, read_spec, shipped
-from hold_agent.detection.text import as_raw, is_formatted, normalise
-from hold_agent.session import DetectorMemory, HeardLine
+from hold_agent.core import machine
+from hold_agent.core.detection import Label, judge, remember
+from hold_agent.core.detection.features import features, scale
+from hold_agent.core.detection.judge import REPEAT_SIMILARITY, SILENCE_SECONDS, gather
+from hold_agent.core.detection.model import MODEL_PATH, UtteranceModel, read_spec, shipped
+from hold_agent.core.detection.text import as_raw, is_formatted, normalise
+from hold_agent.core.session import DetectorMemory, HeardLine
 
 HOLD, PERSON, IVR, VOICEMAIL, CLOSED, OTHER = (
     Label.HOLD,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hold_agent.dry_run import DryRunCallControl
-from hold_agent.telnyx import CallControlError
+from hold_agent.telnyx.client import CallControlError
+from hold_agent.telnyx.dry_run import DryRunCallControl
 
 pytestmark = pytest.mark.anyio
 

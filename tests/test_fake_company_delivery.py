@@ -18,7 +18,7 @@ from nacl.signing import SigningKey
 
 from fake_company import webhook_delivery
 from fake_company.webhook_delivery import CallEvents, DeliveryStats, Unreliability, WebhookDelivery
-from hold_agent.signing import SignatureError, verify
+from hold_agent.telnyx.signing import SignatureError, verify
 
 pytestmark = pytest.mark.anyio
 

@@ -15,8 +15,8 @@ import httpx
 import pytest
 import respx
 
-from hold_agent.retry import Retrier, RetryPolicy
-from hold_agent.telnyx import HttpCallControl
+from hold_agent.runtime.retry import Retrier, RetryPolicy
+from hold_agent.telnyx.client import HttpCallControl
 from tests.conftest import REAL_MODE, Harness, make_settings, open_harness
 from tests.test_retry import VirtualTime
 
@@ -260,7 +260,7 @@ async def test_a_404_that_may_not_mean_the_call_still_hangs_up(flaky: tuple[Harn
 def test_retry_after_zero_still_backs_off() -> None:
     import asyncio as aio
 
-    from hold_agent.telnyx import CallControlError
+    from hold_agent.telnyx.client import CallControlError
 
     time = VirtualTime()
     calls = 0

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from nacl.signing import SigningKey
 
-from hold_agent.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, public_key_b64, sign
+from hold_agent.telnyx.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, public_key_b64, sign
 from tests.conftest import DEMO_CALL, Harness, make_settings, open_harness
 
 pytestmark = pytest.mark.anyio

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hold_agent.telnyx_bodies import encode_client_state
+from hold_agent.telnyx.bodies import encode_client_state
 from tests.conftest import DEMO_CALL, Harness, make_settings, open_harness
 
 pytestmark = pytest.mark.anyio
@@ -145,8 +145,8 @@ async def test_a_session_is_not_evicted_while_its_dial_is_in_flight() -> None:
     import asyncio
     from typing import Any
 
-    from hold_agent.dry_run import DryRunCallControl
-    from hold_agent.telnyx import DialResult
+    from hold_agent.telnyx.client import DialResult
+    from hold_agent.telnyx.dry_run import DryRunCallControl
 
     release = asyncio.Event()
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from hold_agent import machine
-from hold_agent.events import (
+from hold_agent.core import machine
+from hold_agent.core.events import (
     AssistantStartFailed,
     CallAnswered,
     CallDialed,
@@ -24,7 +24,7 @@ from hold_agent.events import (
     TranscriptHeard,
     UnholdSignalled,
 )
-from hold_agent.session import MAX_TRANSCRIPT_LINES, CallPolicy, CallSession, CallState
+from hold_agent.core.session import MAX_TRANSCRIPT_LINES, CallPolicy, CallSession, CallState
 
 T0 = datetime(2026, 11, 21, 12, 0, 0, tzinfo=UTC)
 CALL = "v3:test-call"

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from hold_agent.outbox import Delivery, Outbox, Settlement
-from hold_agent.retry import Retrier, RetryPolicy
-from hold_agent.telnyx import CallControlError, DialResult
+from hold_agent.runtime.outbox import Delivery, Outbox, Settlement
+from hold_agent.runtime.retry import Retrier, RetryPolicy
+from hold_agent.telnyx.client import CallControlError, DialResult
 
 pytestmark = pytest.mark.anyio
 

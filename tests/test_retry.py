@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from hold_agent.retry import Retrier, RetryPolicy
-from hold_agent.telnyx import CallControlError
+from hold_agent.runtime.retry import Retrier, RetryPolicy
+from hold_agent.telnyx.client import CallControlError
 
 pytestmark = pytest.mark.anyio
 

@@ -11,10 +11,10 @@ import pytest
 from nacl.signing import SigningKey
 from pydantic import SecretStr, ValidationError
 
-from hold_agent.auth import bearer_matches
 from hold_agent.config import InsecureSettings
-from hold_agent.main import create_app
-from hold_agent.signing import public_key_b64, sign
+from hold_agent.http.app import create_app
+from hold_agent.http.auth import bearer_matches
+from hold_agent.telnyx.signing import public_key_b64, sign
 from tests.conftest import DEMO_CALL, REAL_MODE, Harness, make_settings, open_harness
 
 pytestmark = pytest.mark.anyio

@@ -7,7 +7,7 @@ import time
 import pytest
 from nacl.signing import SigningKey
 
-from hold_agent.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, sign, verify
+from hold_agent.telnyx.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, sign, verify
 
 BODY = b'{"data":{"event_type":"call.answered","payload":{"call_control_id":"v3:x"}}}'
 

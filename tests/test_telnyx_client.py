@@ -10,10 +10,17 @@ import httpx
 import pytest
 import respx
 
-from hold_agent.events import Hangup, SendDtmf, StartAssistant, StartTranscription, StopAssistant, StopTranscription
-from hold_agent.session import CallState
-from hold_agent.telnyx import CallControlError, HttpCallControl, parse_retry_after
-from hold_agent.telnyx_bodies import action_body, decode_client_state, dial_body
+from hold_agent.core.events import (
+    Hangup,
+    SendDtmf,
+    StartAssistant,
+    StartTranscription,
+    StopAssistant,
+    StopTranscription,
+)
+from hold_agent.core.session import CallState
+from hold_agent.telnyx.bodies import action_body, decode_client_state, dial_body
+from hold_agent.telnyx.client import CallControlError, HttpCallControl, parse_retry_after
 from tests.conftest import REAL_MODE, make_settings
 
 pytestmark = pytest.mark.anyio

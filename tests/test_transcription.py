@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hold_agent.transcription import TranscriptionSettingsError, resolve_transcription
+from hold_agent.telnyx.transcription import TranscriptionSettingsError, resolve_transcription
 
 
 def test_spec_defaults_become_the_current_schema() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hold_agent.validation import MAX_DTMF_LENGTH, DtmfRefused, is_e164, normalize_dtmf
+from hold_agent.core.validation import MAX_DTMF_LENGTH, DtmfRefused, is_e164, normalize_dtmf
 
 
 @pytest.mark.parametrize("number", ["+15551234567", "+442071838750", "+12"])

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from hold_agent.events import CallAnswered, HangupReceived, HoldSignalled, TranscriptHeard
-from hold_agent.telnyx_bodies import encode_client_state
-from hold_agent.webhooks import WebhookRejected, parse_webhook
+from hold_agent.core.events import CallAnswered, HangupReceived, HoldSignalled, TranscriptHeard
+from hold_agent.telnyx.bodies import encode_client_state
+from hold_agent.telnyx.webhooks import WebhookRejected, parse_webhook
 
 
 def envelope(event_type: str, payload: dict[str, Any], **data: Any) -> dict[str, Any]:

@@ -16,10 +16,10 @@ import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
-from hold_agent.detection import judge, remember
-from hold_agent.detection.corpus import load_lines, load_streams
-from hold_agent.detection.model import shipped
-from hold_agent.session import DetectorMemory
+from hold_agent.core.detection import judge, remember
+from hold_agent.core.detection.corpus import load_lines, load_streams
+from hold_agent.core.detection.model import shipped
+from hold_agent.core.session import DetectorMemory
 
 ROUNDS = 3
 

@@ -21,10 +21,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..session import DetectorMemory, HeardLine
-from .labels import LABELS, Label, Probabilities
-from .model import UtteranceModel, shipped
-from .text import is_formatted, normalise, words
+from hold_agent.core.detection.labels import LABELS, Label, Probabilities
+from hold_agent.core.detection.model import UtteranceModel, shipped
+from hold_agent.core.detection.text import is_formatted, normalise, words
+from hold_agent.core.session import DetectorMemory, HeardLine
 
 LOW_CONFIDENCE = 0.6  # music and noise rarely come through clearer than this
 CLEAR = 0.75  # speech said to the phone usually comes through at least this clear

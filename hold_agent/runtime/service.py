@@ -16,19 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from . import machine
-from .config import Settings
-from .errors import (
-    ApiError,
-    BadGateway,
-    BadRequest,
-    Conflict,
-    Forbidden,
-    NotFound,
-    ServiceUnavailable,
-    TooManyRequests,
-)
-from .events import (
+from hold_agent.config import Settings
+from hold_agent.core import machine
+from hold_agent.core.events import (
     CallDialed,
     Command,
     CommandSettled,
@@ -41,17 +31,27 @@ from .events import (
     ProcessingFailed,
     TimeElapsed,
 )
-from .limits import SlidingWindow
-from .outbox import Delivery, Outbox, Settlement
-from .retry import Retrier, RetryPolicy
-from .schemas import OutboundCallRequest
-from .session import CallPolicy, CallSession, CallState
-from .store import SessionStore
-from .telnyx import CallControl
-from .telnyx_bodies import action_body, dial_body
-from .webhooks import ParsedWebhook
+from hold_agent.core.session import CallPolicy, CallSession, CallState
+from hold_agent.errors import (
+    ApiError,
+    BadGateway,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    TooManyRequests,
+)
+from hold_agent.http.schemas import OutboundCallRequest
+from hold_agent.runtime.limits import SlidingWindow
+from hold_agent.runtime.outbox import Delivery, Outbox, Settlement
+from hold_agent.runtime.retry import Retrier, RetryPolicy
+from hold_agent.runtime.store import SessionStore
+from hold_agent.telnyx.bodies import action_body, dial_body
+from hold_agent.telnyx.client import CallControl
+from hold_agent.telnyx.webhooks import ParsedWebhook
 
-log = logging.getLogger("hold_agent.service")
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 

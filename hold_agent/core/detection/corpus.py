@@ -11,9 +11,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .labels import Label
+from hold_agent.core.detection.labels import Label
 
-DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "tests" / "corpus"
+DEFAULT_CORPUS = Path(__file__).resolve().parents[3] / "tests" / "corpus"
 STARTS = ("hold", "ivr", "representative")
 EXPECTS = ("representative", "hold", "ivr", "voicemail", "closed")
 CALL_STATES = ("ivr", "hold", "representative", "ended")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .events import (
+from hold_agent.core.events import (
     AssistantStartFailed,
     CallAnswered,
     CallInitiated,
@@ -31,7 +31,7 @@ from .events import (
     TranscriptHeard,
     UnholdSignalled,
 )
-from .telnyx_bodies import decode_client_state
+from hold_agent.telnyx.bodies import decode_client_state
 
 MAX_TRANSCRIPT_CHARS = 2000
 MAX_ID_CHARS = 200

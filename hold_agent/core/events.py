@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
 
-from .session import AssistantRole, CallState, ContextValue
+from hold_agent.core.session import AssistantRole, CallState, ContextValue
 
 # --- events -------------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from .telnyx import CallControlError
+from hold_agent.telnyx.client import CallControlError
 
 T = TypeVar("T")
 

@@ -16,9 +16,9 @@ import hmac
 from fastapi import Request
 from pydantic import SecretStr
 
-from .config import Settings
-from .errors import Forbidden, Unauthorized
-from .signing import SignatureError, verify
+from hold_agent.config import Settings
+from hold_agent.errors import Forbidden, Unauthorized
+from hold_agent.telnyx.signing import SignatureError, verify
 
 
 def bearer_matches(authorization: str | None, token: SecretStr) -> bool:

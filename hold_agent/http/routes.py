@@ -9,9 +9,9 @@ import pydantic_core
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
-from .auth import protect_session_data, require_api_token, require_tool_auth
-from .errors import ApiError, BadRequest, Unauthorized, Unprocessable
-from .schemas import (
+from hold_agent.errors import ApiError, BadRequest, Unauthorized, Unprocessable
+from hold_agent.http.auth import protect_session_data, require_api_token, require_tool_auth
+from hold_agent.http.schemas import (
     CallCreated,
     EndCallRequest,
     Health,
@@ -24,11 +24,11 @@ from .schemas import (
     ToolRequest,
     session_view,
 )
-from .service import CallService, ToolOutcome
-from .signing import SignatureError, verify
-from .webhooks import HANDLED_EVENT_TYPES, WebhookRejected, parse_webhook
+from hold_agent.runtime.service import CallService, ToolOutcome
+from hold_agent.telnyx.signing import SignatureError, verify
+from hold_agent.telnyx.webhooks import HANDLED_EVENT_TYPES, WebhookRejected, parse_webhook
 
-log = logging.getLogger("hold_agent.routes")
+log = logging.getLogger(__name__)
 
 
 def get_service(request: Request) -> CallService:

@@ -12,7 +12,7 @@ from collections import deque
 from datetime import datetime
 from itertools import islice
 
-from .session import CallSession
+from hold_agent.core.session import CallSession
 
 # Webhook ids remembered per call for de-duplication. A call sees a few hundred webhooks
 # at most (transcripts dominate); duplicates arrive within minutes.

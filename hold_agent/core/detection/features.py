@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from itertools import pairwise
 
-from .text import is_formatted, normalise, words
+from hold_agent.core.detection.text import is_formatted, normalise, words
 
 _LENGTH_BUCKETS = ((1, "1"), (2, "2"), (3, "3"), (6, "4-6"), (12, "7-12"))
 

@@ -8,8 +8,16 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from .session import CallSession, CallState, CommandRecord, ContextValue, Note, TranscriptLine, Transition
-from .validation import phone_number_problem
+from hold_agent.core.session import (
+    CallSession,
+    CallState,
+    CommandRecord,
+    ContextValue,
+    Note,
+    TranscriptLine,
+    Transition,
+)
+from hold_agent.core.validation import phone_number_problem
 
 MAX_CONTEXT_FIELDS = 30
 MAX_CONTEXT_VALUE_CHARS = 500

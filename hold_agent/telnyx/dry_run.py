@@ -15,7 +15,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from .telnyx import CallControlError, DialResult
+from hold_agent.telnyx.client import CallControlError, DialResult
 
 MAX_RECORDED_REQUESTS = 2000
 # Calls remembered; the oldest are forgotten first, so a long dry-run stays small.

@@ -12,8 +12,8 @@ import binascii
 import json
 from typing import Any
 
-from .config import Settings
-from .events import (
+from hold_agent.config import Settings
+from hold_agent.core.events import (
     Command,
     Hangup,
     SendDtmf,

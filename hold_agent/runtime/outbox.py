@@ -19,10 +19,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .retry import Retrier
-from .telnyx import CallControl
+from hold_agent.runtime.retry import Retrier
+from hold_agent.telnyx.client import CallControl
 
-log = logging.getLogger("hold_agent.outbox")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

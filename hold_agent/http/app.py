@@ -18,14 +18,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .config import InsecureSettings, Settings
-from .dry_run import DryRunCallControl
-from .errors import ApiError
-from .limits import RequestGuard
-from .retry import Retrier
-from .routes import router
-from .service import CallService, Clock, utc_now
-from .telnyx import CallControl, HttpCallControl
+from hold_agent.config import InsecureSettings, Settings
+from hold_agent.errors import ApiError
+from hold_agent.http.routes import router
+from hold_agent.runtime.limits import RequestGuard
+from hold_agent.runtime.retry import Retrier
+from hold_agent.runtime.service import CallService, Clock, utc_now
+from hold_agent.telnyx.client import CallControl, HttpCallControl
+from hold_agent.telnyx.dry_run import DryRunCallControl
 
 log = logging.getLogger("hold_agent")
 

@@ -37,9 +37,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from . import detection
-from .detection import Label
-from .events import (
+from hold_agent.core import detection
+from hold_agent.core.detection import Label
+from hold_agent.core.events import (
     AssistantStartFailed,
     CallAnswered,
     CallDialed,
@@ -64,7 +64,7 @@ from .events import (
     TranscriptHeard,
     UnholdSignalled,
 )
-from .session import (
+from hold_agent.core.session import (
     ACTIVE_STATES,
     MAX_COMMANDS,
     MAX_HISTORY,
@@ -78,7 +78,7 @@ from .session import (
     TranscriptLine,
     Transition,
 )
-from .validation import DtmfRefused, normalize_dtmf
+from hold_agent.core.validation import DtmfRefused, normalize_dtmf
 
 # A hold-detected tool call below this confidence is noted, not acted on.
 MIN_HOLD_TOOL_CONFIDENCE = 0.5
