@@ -15,7 +15,7 @@ from functools import cached_property
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from hold_agent.core.validation import phone_number_problem
+from hold_agent.telnyx.numbers import phone_number_problem
 from hold_agent.telnyx.transcription import TranscriptionProfile, resolve_transcription
 
 MIN_TOKEN_LENGTH = 16

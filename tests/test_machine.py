@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from hold_agent.core import machine
+from hold_agent.core.commands import StartAssistant
 from hold_agent.core.events import (
     AssistantStartFailed,
     CallAnswered,
@@ -19,7 +20,6 @@ from hold_agent.core.events import (
     Event,
     HangupReceived,
     HoldSignalled,
-    StartAssistant,
     TimeElapsed,
     TranscriptHeard,
     UnholdSignalled,

@@ -10,14 +10,7 @@ import httpx
 import pytest
 import respx
 
-from hold_agent.core.events import (
-    Hangup,
-    SendDtmf,
-    StartAssistant,
-    StartTranscription,
-    StopAssistant,
-    StopTranscription,
-)
+from hold_agent.core.commands import Hangup, SendDtmf, StartAssistant, StartTranscription, StopAssistant
 from hold_agent.core.session import CallState
 from hold_agent.telnyx.bodies import action_body, decode_client_state, dial_body
 from hold_agent.telnyx.client import CallControlError, HttpCallControl, parse_retry_after
@@ -96,7 +89,6 @@ async def test_dial(client: HttpCallControl) -> None:
                 "transcription_tracks": "inbound",
             },
         ),
-        (StopTranscription(command_id="s1-6-transcription_stop", stage=CallState.REPRESENTATIVE), {}),
         (Hangup(command_id="s1-7-hangup", stage=CallState.REPRESENTATIVE, reason="done"), {}),
     ],
     ids=lambda value: getattr(value, "action", ""),

@@ -1,4 +1,4 @@
-"""Events (facts, past tense) go into the state machine; commands (imperatives) come out.
+"""Events: facts, in the past tense, that go into the state machine (commands.py: what comes out).
 
 Each event may carry `at`: when it happened by Telnyx's clock (`occurred_at`). Events that
 come from our own API (tool calls) have no `at`; the machine then uses the shell's `now`.
@@ -7,13 +7,8 @@ All are small frozen dataclasses: values, not behaviour.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
-
-from hold_agent.core.session import AssistantRole, CallState, ContextValue
-
-# --- events -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,50 +125,3 @@ class CommandSettled(Event):
     call_gone: bool = False
     # True when the command was never sent because the call had already ended.
     skipped: bool = False
-
-
-# --- commands -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class Command:
-    action: ClassVar[str]
-    command_id: str
-    stage: CallState
-
-
-@dataclass(frozen=True, kw_only=True)
-class StartAssistant(Command):
-    action: ClassVar[str] = "ai_assistant_start"
-    role: AssistantRole
-    dynamic_variables: dict[str, ContextValue] = field(default_factory=dict)
-    greeting: str | None = None
-    # (role, content) pairs the model reads before it speaks.
-    message_history: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True)
-class StopAssistant(Command):
-    action: ClassVar[str] = "ai_assistant_stop"
-
-
-@dataclass(frozen=True, kw_only=True)
-class SendDtmf(Command):
-    action: ClassVar[str] = "send_dtmf"
-    digits: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class StartTranscription(Command):
-    action: ClassVar[str] = "transcription_start"
-
-
-@dataclass(frozen=True, kw_only=True)
-class StopTranscription(Command):
-    action: ClassVar[str] = "transcription_stop"
-
-
-@dataclass(frozen=True, kw_only=True)
-class Hangup(Command):
-    action: ClassVar[str] = "hangup"
-    reason: str = ""

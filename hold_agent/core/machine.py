@@ -38,13 +38,14 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from hold_agent.core import detection
+from hold_agent.core.commands import Command, Hangup, SendDtmf, StartAssistant, StartTranscription, StopAssistant
 from hold_agent.core.detection import Label
+from hold_agent.core.dtmf import DtmfRefused, normalize_dtmf
 from hold_agent.core.events import (
     AssistantStartFailed,
     CallAnswered,
     CallDialed,
     CallInitiated,
-    Command,
     CommandSettled,
     ConversationCreated,
     ConversationEnded,
@@ -52,14 +53,9 @@ from hold_agent.core.events import (
     DtmfRequested,
     EndRequested,
     Event,
-    Hangup,
     HangupReceived,
     HoldSignalled,
     ProcessingFailed,
-    SendDtmf,
-    StartAssistant,
-    StartTranscription,
-    StopAssistant,
     TimeElapsed,
     TranscriptHeard,
     UnholdSignalled,
@@ -78,7 +74,6 @@ from hold_agent.core.session import (
     TranscriptLine,
     Transition,
 )
-from hold_agent.core.validation import DtmfRefused, normalize_dtmf
 
 # A hold-detected tool call below this confidence is noted, not acted on.
 MIN_HOLD_TOOL_CONFIDENCE = 0.5

@@ -20,8 +20,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hold_agent.config import InsecureSettings, Settings
 from hold_agent.errors import ApiError
+from hold_agent.http.guard import RequestGuard
 from hold_agent.http.routes import router
-from hold_agent.runtime.limits import RequestGuard
 from hold_agent.runtime.retry import Retrier
 from hold_agent.runtime.service import CallService, Clock, utc_now
 from hold_agent.telnyx.client import CallControl, HttpCallControl

@@ -17,7 +17,7 @@ from hold_agent.core.session import (
     TranscriptLine,
     Transition,
 )
-from hold_agent.core.validation import phone_number_problem
+from hold_agent.telnyx.numbers import phone_number_problem
 
 MAX_CONTEXT_FIELDS = 30
 MAX_CONTEXT_VALUE_CHARS = 500

@@ -18,15 +18,14 @@ from datetime import UTC, datetime, timedelta
 
 from hold_agent.config import Settings
 from hold_agent.core import machine
+from hold_agent.core.commands import Command, Hangup
 from hold_agent.core.events import (
     CallDialed,
-    Command,
     CommandSettled,
     DialFailed,
     DtmfRequested,
     EndRequested,
     Event,
-    Hangup,
     HoldSignalled,
     ProcessingFailed,
     TimeElapsed,
@@ -43,8 +42,8 @@ from hold_agent.errors import (
     TooManyRequests,
 )
 from hold_agent.http.schemas import OutboundCallRequest
-from hold_agent.runtime.limits import SlidingWindow
 from hold_agent.runtime.outbox import Delivery, Outbox, Settlement
+from hold_agent.runtime.rate import SlidingWindow
 from hold_agent.runtime.retry import Retrier, RetryPolicy
 from hold_agent.runtime.store import SessionStore
 from hold_agent.telnyx.bodies import action_body, dial_body

@@ -13,15 +13,7 @@ import json
 from typing import Any
 
 from hold_agent.config import Settings
-from hold_agent.core.events import (
-    Command,
-    Hangup,
-    SendDtmf,
-    StartAssistant,
-    StartTranscription,
-    StopAssistant,
-    StopTranscription,
-)
+from hold_agent.core.commands import Command, Hangup, SendDtmf, StartAssistant, StartTranscription, StopAssistant
 
 # Telnyx's limit on a greeting.
 MAX_GREETING_CHARS = 3000
@@ -95,7 +87,7 @@ def action_body(settings: Settings, session_id: str, command: Command) -> dict[s
         body.update(settings.transcription.body())
     elif isinstance(command, Hangup):
         pass  # Telnyx's `reason` field is a SIP reason, not free text; ours stays in the session.
-    elif not isinstance(command, (StopAssistant, StopTranscription)):
+    elif not isinstance(command, StopAssistant):
         raise TypeError(f"no Telnyx body for {type(command).__name__}")
     body["client_state"] = encode_client_state(session_id, command.stage.value)
     body["command_id"] = command.command_id

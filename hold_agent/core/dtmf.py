@@ -1,13 +1,9 @@
-"""Small pure checks shared by the API layer and the state machine."""
+"""DTMF as Telnyx's send_dtmf takes it: what keys an assistant may press, normalised, or a
+refusal the assistant can speak back."""
 
 from __future__ import annotations
 
 import re
-
-import phonenumbers
-
-# E.164: a plus, a country code that does not start with 0, at most 15 digits in all.
-_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 
 # What Telnyx send_dtmf accepts: 0-9, A-D, * and #, plus w (0.5 s) and W (1 s) pauses.
 _DTMF = re.compile(r"[0-9A-D*#wW]+")
@@ -15,26 +11,6 @@ MAX_DTMF_LENGTH = 32
 
 # Separators a language model may put between keys ("1 2 3", "1-2-3"); they carry no tone.
 _DTMF_SEPARATORS = str.maketrans("", "", " -,.")
-
-
-def is_e164(number: str) -> bool:
-    return _E164.fullmatch(number) is not None
-
-
-def phone_number_problem(number: str) -> str | None:
-    """Why `number` cannot be dialled, or None. Strict E.164, then a per-country length
-    check from libphonenumber's metadata (a regex cannot know that +44 numbers have 10
-    digits after the country code, or that +999 is no country)."""
-    if not is_e164(number):
-        return "must be an E.164 phone number: a plus sign, country code and number, e.g. +15551234567"
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
-        return "is not a phone number: the country code is unknown"
-    if not phonenumbers.is_possible_number(parsed):
-        return f"is not a possible phone number for country code +{parsed.country_code} (wrong length)"
-    return None
-
 
 class DtmfRefused(ValueError):
     """Digits we will not send. The message is spoken back to the assistant."""

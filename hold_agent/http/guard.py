@@ -1,33 +1,11 @@
-"""Limits that keep one client from exhausting or confusing the service: calls per minute,
-and what a request body may be (size, and well-formed JSON)."""
+"""ASGI middleware that guards every request body before any route reads it."""
 
 from __future__ import annotations
 
 import json
-from collections import deque
 
 import pydantic_core
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-
-class SlidingWindow:
-    """At most `limit` events in any `window` seconds. Times come from the caller's clock."""
-
-    def __init__(self, limit: int, window: float = 60.0) -> None:
-        self.limit = limit
-        self.window = window
-        self._times: deque[float] = deque()
-
-    def wait_before_next(self, now: float) -> float:
-        """0 when another event fits now; otherwise seconds until one will."""
-        while self._times and now - self._times[0] >= self.window:
-            self._times.popleft()
-        if len(self._times) < self.limit:
-            return 0.0
-        return self.window - (now - self._times[0])
-
-    def record(self, now: float) -> None:
-        self._times.append(now)
 
 
 class RequestGuard:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hold_agent.core.validation import MAX_DTMF_LENGTH, DtmfRefused, is_e164, normalize_dtmf
+from hold_agent.core.dtmf import MAX_DTMF_LENGTH, DtmfRefused, normalize_dtmf
+from hold_agent.telnyx.numbers import is_e164
 
 
 @pytest.mark.parametrize("number", ["+15551234567", "+442071838750", "+12"])

@@ -1,0 +1,30 @@
+"""Phone numbers we can ask Telnyx to dial: strict E.164, checked against libphonenumber's
+metadata. Checked at the edge (the API and the settings), never in the core."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+# E.164: a plus, a country code that does not start with 0, at most 15 digits in all.
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+
+
+def is_e164(number: str) -> bool:
+    return _E164.fullmatch(number) is not None
+
+
+def phone_number_problem(number: str) -> str | None:
+    """Why `number` cannot be dialled, or None. Strict E.164, then a per-country length
+    check from libphonenumber's metadata (a regex cannot know that +44 numbers have 10
+    digits after the country code, or that +999 is no country)."""
+    if not is_e164(number):
+        return "must be an E.164 phone number: a plus sign, country code and number, e.g. +15551234567"
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return "is not a phone number: the country code is unknown"
+    if not phonenumbers.is_possible_number(parsed):
+        return f"is not a possible phone number for country code +{parsed.country_code} (wrong length)"
+    return None
