@@ -23,6 +23,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from hold_agent.errors import DataError
+
 SCENARIOS = Path(__file__).parent / "scenarios"
 # Targets that are not steps.
 DROP = "drop"
@@ -229,7 +231,7 @@ class Scenario(_Strict):
         return self
 
 
-class ScenarioError(ValueError):
+class ScenarioError(DataError):
     """A scenario that cannot be found or read; the message says why."""
 
 

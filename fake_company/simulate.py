@@ -35,6 +35,7 @@ import httpx
 import uvicorn
 from nacl.signing import SigningKey
 
+from hold_agent.errors import HoldAgentError
 from hold_agent.telnyx.signing import public_key_b64
 
 from .processes import AgentProcess
@@ -107,7 +108,7 @@ class _Placing:
     call: asyncio.Future[SimulatedCall]
 
 
-class SimulationError(Exception):
+class SimulationError(HoldAgentError):
     """The simulation cannot run (not a failed call); the message says why."""
 
 

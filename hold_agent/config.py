@@ -15,6 +15,7 @@ from functools import cached_property
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hold_agent.errors import ConfigurationError
 from hold_agent.telnyx.numbers import phone_number_problem
 from hold_agent.telnyx.transcription import TranscriptionProfile, resolve_transcription
 
@@ -26,7 +27,7 @@ def _split(value: str) -> list[str]:
     return [entry.strip() for entry in value.split(",") if entry.strip()]
 
 
-class InsecureSettings(RuntimeError):
+class InsecureSettings(ConfigurationError):
     """Real mode without the protections it needs. The message names each one."""
 
 

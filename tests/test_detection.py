@@ -15,9 +15,9 @@ from hold_agent.core import machine
 from hold_agent.core.detection import Label, judge, remember
 from hold_agent.core.detection.features import features, scale
 from hold_agent.core.detection.judge import REPEAT_SIMILARITY, SILENCE_SECONDS, gather
+from hold_agent.core.detection.memory import DetectorMemory, HeardLine
 from hold_agent.core.detection.model import MODEL_PATH, UtteranceModel, read_spec, shipped
 from hold_agent.core.detection.text import as_raw, is_formatted, normalise
-from hold_agent.core.session import DetectorMemory, HeardLine
 
 HOLD, PERSON, IVR, VOICEMAIL, CLOSED, OTHER = (
     Label.HOLD,

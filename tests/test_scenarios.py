@@ -22,6 +22,7 @@ from fake_company.scenario import (
     shipped,
     slug,
 )
+from hold_agent.errors import DataError, HoldAgentError
 from tests.servers import REPO
 
 # The README's table of shipped scenarios, with the outcome and path each one expects.
@@ -333,8 +334,8 @@ def test_a_directory_is_not_a_scenario(tmp_path: Path) -> None:
         load(str(tmp_path))
 
 
-def test_scenario_error_is_a_value_error() -> None:
-    assert issubclass(ScenarioError, ValueError)
+def test_scenario_error_is_a_data_error_in_the_one_tree() -> None:
+    assert issubclass(ScenarioError, DataError) and issubclass(ScenarioError, HoldAgentError)
 
 
 def test_a_file_that_is_not_utf8_is_refused_with_a_scenario_error(tmp_path: Path) -> None:

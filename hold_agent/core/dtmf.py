@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from hold_agent.errors import Unprocessable
+
 # What Telnyx send_dtmf accepts: 0-9, A-D, * and #, plus w (0.5 s) and W (1 s) pauses.
 _DTMF = re.compile(r"[0-9A-D*#wW]+")
 MAX_DTMF_LENGTH = 32
@@ -12,7 +14,7 @@ MAX_DTMF_LENGTH = 32
 # Separators a language model may put between keys ("1 2 3", "1-2-3"); they carry no tone.
 _DTMF_SEPARATORS = str.maketrans("", "", " -,.")
 
-class DtmfRefused(ValueError):
+class DtmfRefused(Unprocessable):
     """Digits we will not send. The message is spoken back to the assistant."""
 
 

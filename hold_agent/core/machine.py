@@ -60,6 +60,7 @@ from hold_agent.core.events import (
     TranscriptHeard,
     UnholdSignalled,
 )
+from hold_agent.core.outcomes import Outcome, Refusal
 from hold_agent.core.session import (
     ACTIVE_STATES,
     MAX_COMMANDS,
@@ -79,8 +80,6 @@ from hold_agent.core.session import (
 MIN_HOLD_TOOL_CONFIDENCE = 0.5
 # A pickup is taken back when, within this window, no person has spoken since and the queue
 # speaks again this clearly (or repeats itself).
-# The outcome of a call Telnyx told us is gone (a 404/422 to a command) before any hangup webhook.
-DISCONNECTED = "disconnected"
 FALSE_ALARM_WINDOW_SECONDS = 60
 
 # What a transcript must show to move the call: the call's probability of a label (detection/
@@ -119,7 +118,7 @@ class StepResult(NamedTuple):
     message: str
     # Why the event was not acted on ("not_applicable", "call_ended", "invalid_digits",
     # "low_confidence", "late", ...), or None when it was.
-    refusal: str | None = None
+    refusal: Refusal | None = None
 
     @property
     def accepted(self) -> bool:
@@ -142,7 +141,7 @@ class _Step:
             self.at = session.telnyx_now(now)
         self.commands: list[Command] = []
         self.message = ""
-        self.refusal: str | None = None
+        self.refusal: Refusal | None = None
 
     @property
     def late(self) -> bool:
@@ -153,10 +152,10 @@ class _Step:
         self.s.notes.append(Note(at=self.at, text=text))
         del self.s.notes[:-MAX_NOTES]
 
-    def reply(self, message: str, refusal: str | None = None) -> None:
+    def reply(self, message: str, refusal: Refusal | None = None) -> None:
         self.message, self.refusal = message, refusal
 
-    def ignore(self, refusal: str, why: str, message: str | None = None) -> None:
+    def ignore(self, refusal: Refusal, why: str, message: str | None = None) -> None:
         self.note(f"ignored {type(self.event).__name__}: {why}")
         self.reply(message or f"Ignored: {why}.", refusal)
 
@@ -191,9 +190,9 @@ def step(session: CallSession, event: Event, now: datetime) -> StepResult:
     ctx.s.updated_at = now
     handler, states = TRANSITIONS[type(event)]
     if ctx.s.state is CallState.ENDED and CallState.ENDED not in states:
-        ctx.ignore("call_ended", "the call has already ended", "The call has already ended.")
+        ctx.ignore(Refusal.CALL_ENDED, "the call has already ended", "The call has already ended.")
     elif ctx.s.state not in states:
-        ctx.ignore("not_applicable", f"not applicable while {ctx.s.state.value}", _not_now_message(event, ctx.s.state))
+        ctx.ignore(Refusal.NOT_APPLICABLE, f"not applicable while {ctx.s.state.value}", _not_now_message(event, ctx.s.state))
     else:
         handler(ctx, event)
     return StepResult(ctx.s, ctx.commands, ctx.message, ctx.refusal)
@@ -224,7 +223,7 @@ def _hang_up_orphan(ctx: _Step) -> None:
 
 
 def _on_dial_failed(ctx: _Step, event: DialFailed) -> None:
-    _end(ctx, "dial_failed", f"dial failed: {event.reason}")
+    _end(ctx, Outcome.DIAL_FAILED, f"dial failed: {event.reason}")
     ctx.reply(f"The call could not be placed: {event.reason}")
 
 
@@ -242,7 +241,7 @@ def _on_answered(ctx: _Step, event: CallAnswered) -> None:
     _adopt_call_ids(ctx, event.call_control_id)
     if ctx.s.state is CallState.ENDED:
         _hang_up_orphan(ctx)
-        ctx.ignore("call_ended", "the call has already ended", "The call has already ended.")
+        ctx.ignore(Refusal.CALL_ENDED, "the call has already ended", "The call has already ended.")
         return
     ctx.s.answered_at = ctx.at
     ctx.move(CallState.IVR, "call answered")
@@ -257,7 +256,7 @@ def _on_dtmf(ctx: _Step, event: DtmfRequested) -> None:
         digits = normalize_dtmf(event.digits, ctx.s.policy.allowed_digits)
     except DtmfRefused as refusal:
         ctx.note(f"refused DTMF {event.digits[:40]!r}: {refusal}")
-        ctx.reply(str(refusal), "invalid_digits")
+        ctx.reply(str(refusal), Refusal.INVALID_DIGITS)
         return
     why = f" ({event.reason})" if event.reason else ""
     ctx.issue(SendDtmf, summary=f"digits={digits}{why}", digits=digits)
@@ -272,11 +271,11 @@ def _on_hold_signalled(ctx: _Step, event: HoldSignalled) -> None:
         ctx.note(f"hold suggested by {event.source} at confidence {event.confidence:.2f}; not acted on")
         ctx.reply(
             "Noted, but that is not certain enough; keep navigating and tell me again if it is hold.",
-            "low_confidence",
+            Refusal.LOW_CONFIDENCE,
         )
         return
     if ctx.late:
-        ctx.ignore("late", f"late {event.source} from before the current state")
+        ctx.ignore(Refusal.LATE, f"late {event.source} from before the current state")
         return
     why = f"{event.source}: {event.reason}" if event.reason else event.source
     _enter_hold(ctx, why)
@@ -285,7 +284,7 @@ def _on_hold_signalled(ctx: _Step, event: HoldSignalled) -> None:
 
 def _on_unhold(ctx: _Step, event: UnholdSignalled) -> None:
     if ctx.late:
-        ctx.ignore("late", "late call.unhold from before the current state")
+        ctx.ignore(Refusal.LATE, "late call.unhold from before the current state")
         return
     _enter_representative(ctx, event.source)
     ctx.reply("Off hold; the representative assistant is starting.")
@@ -314,7 +313,7 @@ def _on_transcript(ctx: _Step, event: TranscriptHeard) -> None:
         ctx.reply(f"Heard ({kind}): {judgement.label.value}.")
         return
     if ctx.late:
-        ctx.ignore("late", f"late transcript from before the current state ({judgement.label.value})")
+        ctx.ignore(Refusal.LATE, f"late transcript from before the current state ({judgement.label.value})")
         return
     target, outcome = move
     kind = "transcript" if event.is_final else "interim transcript"
@@ -336,15 +335,15 @@ def _on_transcript(ctx: _Step, event: TranscriptHeard) -> None:
         _enter_menu(ctx, why)
         ctx.reply("A phone menu started after the hold; the IVR assistant is starting again.")
     else:
-        if outcome == "voicemail" and ctx.s.state is CallState.REPRESENTATIVE:
+        if outcome is Outcome.VOICEMAIL and ctx.s.state is CallState.REPRESENTATIVE:
             why = f"the pickup was a voicemail greeting ({judgement.why()}): {text[:120]}"
-        _hang_up(ctx, outcome or "ended", why)
+        _hang_up(ctx, outcome or Outcome.FAILED, why)
         ctx.reply(f"Nobody will answer ({outcome}); hanging up.")
 
 
 def _transcript_move(
     ctx: _Step, judgement: detection.Judgement, text: str, is_final: bool
-) -> tuple[CallState, str | None] | None:
+) -> tuple[CallState, Outcome | None] | None:
     """Where a transcript moves the call, if anywhere: (state, outcome when it ends).
 
     Detection gives probabilities; the thresholds above weigh the two costs. A late pickup
@@ -368,7 +367,7 @@ def _transcript_move(
         if human >= PERSON_IN_MENU:
             return CallState.REPRESENTATIVE, None
         if may_end and p[ending] >= NOBODY_IN_MENU and p[ending] >= hold:
-            return CallState.ENDED, ending.value
+            return CallState.ENDED, _dead_end(ending)
         if hold >= HOLD_IN_MENU and hold > menu:
             return CallState.HOLD, None
         return None
@@ -376,7 +375,7 @@ def _transcript_move(
         if human >= (PERSON_BACK if ctx.s.representative_at is not None else PERSON_ON_HOLD):
             return CallState.REPRESENTATIVE, None
         if may_end and p[ending] >= NOBODY_ON_HOLD:
-            return CallState.ENDED, ending.value
+            return CallState.ENDED, _dead_end(ending)
         if menu >= MENU_AFTER_HOLD and not evidence.repeat and not _CALLBACK_OFFER.search(detection.normalise(text)):
             return CallState.IVR, None
         return None
@@ -385,7 +384,7 @@ def _transcript_move(
         # model's hold), not who is speaking (the call's probability of a person).
         words_hold = judgement.line[Label.HOLD]
         if may_end and p[Label.VOICEMAIL] >= NOBODY_IN_MENU and _recent_pickup(ctx):
-            return CallState.ENDED, Label.VOICEMAIL.value
+            return CallState.ENDED, Outcome.VOICEMAIL
         if evidence.asks_to_hold and words_hold >= HOLD_WITH_PERSON:
             return CallState.HOLD, None
         if words_hold >= QUEUE_WITH_PERSON and evidence.repeat and human < PERSON_BACK:
@@ -395,6 +394,10 @@ def _transcript_move(
         if recent and queue_again and human < PERSON_ON_HOLD:
             return CallState.HOLD, None
     return None
+
+
+def _dead_end(label: Label) -> Outcome:
+    return Outcome.VOICEMAIL if label is Label.VOICEMAIL else Outcome.CLOSED
 
 
 def _recent_pickup(ctx: _Step) -> bool:
@@ -421,7 +424,7 @@ def _soft_hold_followed(ctx: _Step, text: str, judgement: detection.Judgement) -
 
 
 def _on_end_requested(ctx: _Step, event: EndRequested) -> None:
-    outcome = "completed" if ctx.s.state is CallState.REPRESENTATIVE else "ended_by_agent"
+    outcome = Outcome.COMPLETED if ctx.s.state is CallState.REPRESENTATIVE else Outcome.ENDED_BY_AGENT
     reason = event.reason or "end requested"
     _hang_up(ctx, outcome, f"end-call: {reason}")
     ctx.reply("Ending the call now. Goodbye.")
@@ -432,11 +435,11 @@ def _on_hangup(ctx: _Step, event: HangupReceived) -> None:
     ctx.s.hangup_source = ctx.s.hangup_source or event.source
     if ctx.s.state is CallState.ENDED:
         ctx.note(f"call.hangup after the session ended (cause {event.cause})")
-        if ctx.s.outcome == DISCONNECTED and ctx.s.history and event.cause:
+        if ctx.s.outcome is Outcome.DISCONNECTED and ctx.s.history and event.cause:
             # We ended it when Telnyx refused a command ("call gone"), not knowing why; the
             # hangup webhook, racing that refusal, says why.
             ctx.s.outcome = hangup_outcome(event.cause, event.source, ctx.s.history[-1].from_state)
-            ctx.note(f"outcome {DISCONNECTED} refined to {ctx.s.outcome} by the hangup cause")
+            ctx.note(f"outcome {Outcome.DISCONNECTED} refined to {ctx.s.outcome} by the hangup cause")
         ctx.reply("Already ended.")
         return
     outcome = hangup_outcome(event.cause, event.source, ctx.s.state)
@@ -457,10 +460,10 @@ def _on_conversation_ended(ctx: _Step, event: ConversationEnded) -> None:
 
 def _on_assistant_start_failed(ctx: _Step, event: AssistantStartFailed) -> None:
     if ctx.late:
-        ctx.ignore("late", "late start_failed from before the current state")
+        ctx.ignore(Refusal.LATE, "late start_failed from before the current state")
         return
     if event.stage is not None and event.stage != ctx.s.state.value:
-        ctx.ignore("stale", f"start_failed for an assistant of the {event.stage} stage; we are in {ctx.s.state.value}")
+        ctx.ignore(Refusal.STALE, f"start_failed for an assistant of the {event.stage} stage; we are in {ctx.s.state.value}")
         return
     _assistant_failed(ctx, f"call.conversation.start_failed ({event.reason or 'no reason given'})")
 
@@ -486,11 +489,11 @@ def _on_command_settled(ctx: _Step, event: CommandSettled) -> None:
         if ctx.s.state is not CallState.ENDED:
             why = f"Telnyx says the call is gone ({record.result})"
             if record.action == Hangup.action:
-                _end(ctx, DISCONNECTED, why)
+                _end(ctx, Outcome.DISCONNECTED, why)
             else:
                 # A 404 can also mean something else was not found: hang up to be sure the
                 # line is not left open (harmless if the call is really gone).
-                _hang_up(ctx, DISCONNECTED, why)
+                _hang_up(ctx, Outcome.DISCONNECTED, why)
         return
     if record.action == StartTranscription.action:
         ctx.s.transcribing = False
@@ -604,17 +607,17 @@ def _assistant_failed(ctx: _Step, why: str) -> None:
         )
         ctx.reply("The assistant failed to start; retrying.")
         return
-    _hang_up(ctx, "assistant_failed", f"the {role} assistant failed to start twice ({why})")
+    _hang_up(ctx, Outcome.ASSISTANT_FAILED, f"the {role} assistant failed to start twice ({why})")
     ctx.reply("The assistant failed to start again; hanging up.")
 
 
-def _hang_up(ctx: _Step, outcome: str, why: str) -> None:
+def _hang_up(ctx: _Step, outcome: Outcome, why: str) -> None:
     if ctx.s.call_control_id is not None:
         ctx.issue(Hangup, summary=why, reason=outcome)
     _end(ctx, outcome, why)
 
 
-def _end(ctx: _Step, outcome: str, why: str) -> None:
+def _end(ctx: _Step, outcome: Outcome, why: str) -> None:
     if ctx.s.state is CallState.HOLD:
         _close_hold(ctx)
     ctx.move(CallState.ENDED, why)
@@ -641,18 +644,18 @@ def _ensure_transcription(ctx: _Step) -> None:
 
 
 HANGUP_OUTCOMES = {
-    "user_busy": "busy",
-    "call_rejected": "rejected",
-    "no_answer": "no_answer",
-    "timeout": "no_answer",
-    "not_found": "invalid_number",
-    "time_limit": "time_limit",
-    "originator_cancel": "cancelled",
-    "unspecified": "failed",
+    "user_busy": Outcome.BUSY,
+    "call_rejected": Outcome.REJECTED,
+    "no_answer": Outcome.NO_ANSWER,
+    "timeout": Outcome.NO_ANSWER,
+    "not_found": Outcome.INVALID_NUMBER,
+    "time_limit": Outcome.TIME_LIMIT,
+    "originator_cancel": Outcome.CANCELLED,
+    "unspecified": Outcome.FAILED,
 }
 
 
-def overdue(session: CallSession, now: datetime) -> tuple[str, str] | None:
+def overdue(session: CallSession, now: datetime) -> tuple[Outcome, str] | None:
     """(outcome, why) when a watchdog of this call has run out at `now` (our clock), else None.
     Stage times come from Telnyx's clock; the call's age from ours (we created it)."""
     policy = session.policy
@@ -664,29 +667,29 @@ def overdue(session: CallSession, now: datetime) -> tuple[str, str] | None:
     if session.state is CallState.IVR and passed(
         session.menu_started_at or session.answered_at, policy.max_ivr_seconds, at
     ):
-        return "ivr_timeout", f"still in the phone menu after {policy.max_ivr_seconds:g} s"
+        return Outcome.IVR_TIMEOUT, f"still in the phone menu after {policy.max_ivr_seconds:g} s"
     if (
         session.state is CallState.HOLD
         and policy.max_hold_seconds
         and (session.hold_seconds(at) >= policy.max_hold_seconds)
     ):
-        return "hold_timeout", f"on hold for {policy.max_hold_seconds:g} s in all"
+        return Outcome.HOLD_TIMEOUT, f"on hold for {policy.max_hold_seconds:g} s in all"
     if session.is_active and passed(session.created_at, policy.max_call_seconds, now):
-        return "call_timeout", f"the call has lasted {policy.max_call_seconds:g} s"
+        return Outcome.CALL_TIMEOUT, f"the call has lasted {policy.max_call_seconds:g} s"
     return None
 
 
-def hangup_outcome(cause: str | None, source: str | None, state: CallState) -> str:
+def hangup_outcome(cause: str | None, source: str | None, state: CallState) -> Outcome:
     """A clear outcome from Telnyx's hangup cause and who hung up."""
     if cause in HANGUP_OUTCOMES:
         return HANGUP_OUTCOMES[cause]
     if cause == "normal_clearing":
         if source == "callee":
-            return "no_answer" if state is CallState.DIALING else "hung_up_by_company"
+            return Outcome.NO_ANSWER if state is CallState.DIALING else Outcome.HUNG_UP_BY_COMPANY
         if source == "caller":
-            return "completed" if state is CallState.REPRESENTATIVE else "hung_up_by_agent"
-        return "hung_up"
-    return "failed"
+            return Outcome.COMPLETED if state is CallState.REPRESENTATIVE else Outcome.HUNG_UP_BY_AGENT
+        return Outcome.HUNG_UP
+    return Outcome.FAILED
 
 
 def _adopt_call_ids(

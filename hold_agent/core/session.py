@@ -13,6 +13,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from hold_agent.core.detection.labels import Label
+from hold_agent.core.detection.memory import DetectorMemory
+from hold_agent.core.outcomes import Outcome
+
 MAX_TRANSCRIPT_LINES = 200
 MAX_NOTES = 200
 MAX_HISTORY = 100
@@ -61,28 +65,9 @@ class TranscriptLine(BaseModel):
     heard_in: CallState
     # What detection made of the line ("hold", "human", "ivr", ...), with what probability
     # per label, and why, for the record.
-    verdict: str | None = None
+    verdict: Label | None = None
     probabilities: dict[str, float] = Field(default_factory=dict)
     reason: str | None = None
-
-
-class HeardLine(BaseModel):
-    """A line a machine said on this call (its words, normalised), and when it was last heard."""
-
-    text: str
-    at: datetime | None = None
-
-
-class DetectorMemory(BaseModel):
-    """What detection remembers of this call between transcripts (see detection/judge.py)."""
-
-    # Lines a machine said (menus, announcements): a repeat is a recording, and the time
-    # since it was last heard is the queue's loop period.
-    heard: list[HeardLine] = Field(default_factory=list)
-    # Telnyx-clock time of the last speech heard.
-    last_speech_at: datetime | None = None
-    # When the last line that sounded like music or noise was heard.
-    last_noise_at: datetime | None = None
 
 
 class CommandRecord(BaseModel):
@@ -116,7 +101,7 @@ class CallSession(BaseModel):
     call_session_id: str | None = None
 
     state: CallState = CallState.DIALING
-    outcome: str | None = None
+    outcome: Outcome | None = None
     end_reason: str | None = None
     hangup_cause: str | None = None
     hangup_source: str | None = None

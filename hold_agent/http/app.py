@@ -11,15 +11,11 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi import FastAPI
 
 from hold_agent.config import InsecureSettings, Settings
-from hold_agent.errors import ApiError
+from hold_agent.http.errors import install_error_handlers
 from hold_agent.http.guard import RequestGuard
 from hold_agent.http.routes import router
 from hold_agent.runtime.retry import Retrier
@@ -95,63 +91,3 @@ def announce(settings: Settings) -> None:
     for warning in settings.warnings():
         if "NOT verified" in warning or "ALLOW_INSECURE" in warning:
             log.warning("!!! %s", warning)
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api_error(request: Request, error: ApiError) -> JSONResponse:
-        return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        content_type = request.headers.get("content-type", "")
-        if request.method in ("POST", "PUT", "PATCH") and "json" not in content_type.lower():
-            return JSONResponse(
-                {
-                    "ok": False,
-                    "error": "unsupported_media_type",
-                    "message": "Send the body as JSON with the header Content-Type: application/json.",
-                },
-                status_code=415,
-            )
-        return validation_response(error.errors())
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        # A bug: say so plainly, without internals; the log has the traceback.
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(
-            {"ok": False, "error": "internal_error", "message": "Something went wrong on our side; it has been logged."},
-            status_code=500,
-        )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-        return JSONResponse(
-            {"ok": False, "error": code, "message": str(error.detail)},
-            status_code=error.status_code,
-            headers=getattr(error, "headers", None),
-        )
-
-
-def validation_response(errors: Any) -> JSONResponse:
-    """A 4xx that names each bad field in plain words."""
-    details = []
-    for item in errors:
-        location = [str(part) for part in item.get("loc", ()) if part != "body"]
-        kind = item.get("type", "")
-        if kind == "json_invalid":
-            return JSONResponse(
-                {"ok": False, "error": "invalid_json", "message": "The body is not valid JSON."}, status_code=400
-            )
-        if not location and kind in {"model_attributes_type", "dict_type", "model_type"}:
-            return JSONResponse(
-                {"ok": False, "error": "invalid_body", "message": "The body must be a JSON object."}, status_code=422
-            )
-        problem = str(item.get("msg", "is invalid")).removeprefix("Value error, ")
-        details.append({"field": ".".join(location) or "body", "problem": problem})
-    message = "; ".join(f"{d['field']}: {d['problem']}" for d in details) or "The request is invalid."
-    return JSONResponse(
-        {"ok": False, "error": "validation_error", "message": message, "details": details}, status_code=422
-    )

@@ -4,7 +4,8 @@
   when that is set. Sessions hold the approved personal context.
 - Assistant tools (`/tools/*`): `Authorization: Bearer TOOL_AUTH_TOKEN` (a header configured
   on the assistant's webhook tool), or a valid Telnyx signature, when the token is set.
-- Webhooks: the Telnyx signature (see routes.py), when TELNYX_PUBLIC_KEY is set.
+- Webhooks: the Telnyx signature, when TELNYX_PUBLIC_KEY is set (`verify_telnyx_signature`, the
+  one place a signature is checked).
 
 Secrets are compared in constant time and never logged.
 """
@@ -17,7 +18,7 @@ from fastapi import Request
 from pydantic import SecretStr
 
 from hold_agent.config import Settings
-from hold_agent.errors import Forbidden, Unauthorized
+from hold_agent.errors import NotAllowed, NotAuthenticated
 from hold_agent.telnyx.signing import SignatureError, verify
 
 
@@ -37,11 +38,7 @@ def _settings(request: Request) -> Settings:
 async def require_api_token(request: Request) -> None:
     token = _settings(request).api_auth_token
     if token is not None and not bearer_matches(request.headers.get("authorization"), token):
-        raise Unauthorized(
-            "This endpoint needs Authorization: Bearer <API_AUTH_TOKEN>.",
-            code="unauthorized",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise NotAuthenticated("This endpoint needs Authorization: Bearer <API_AUTH_TOKEN>.")
 
 
 async def protect_session_data(request: Request) -> None:
@@ -49,7 +46,7 @@ async def protect_session_data(request: Request) -> None:
     without API_AUTH_TOKEN, even when ALLOW_INSECURE lets the service start without it."""
     settings = _settings(request)
     if not settings.telnyx_dry_run and settings.api_auth_token is None:
-        raise Forbidden(
+        raise NotAllowed(
             "Session data holds personal context and is not served in real mode without API_AUTH_TOKEN.",
             code="sessions_need_a_token",
         )
@@ -60,15 +57,21 @@ async def require_tool_auth(request: Request) -> None:
     token = settings.tool_auth_token
     if token is None or bearer_matches(request.headers.get("authorization"), token):
         return
-    public_key = settings.public_key_bytes
-    if public_key is not None and request.headers.get("telnyx-signature-ed25519"):
+    if settings.public_key_bytes is not None and request.headers.get("telnyx-signature-ed25519"):
         try:
-            verify(await request.body(), request.headers, public_key)
+            await verify_telnyx_signature(request)
             return
         except SignatureError:
             pass
-    raise Unauthorized(
-        "I'm not allowed to do that: the tool request is not authenticated.",
-        code="unauthorized",
-        headers={"WWW-Authenticate": "Bearer"},
-    )
+    raise NotAuthenticated("I'm not allowed to do that: the tool request is not authenticated.")
+
+
+async def verify_telnyx_signature(request: Request) -> None:
+    """Raise SignatureError unless the body is signed by Telnyx (when TELNYX_PUBLIC_KEY is set)."""
+    public_key = _settings(request).public_key_bytes
+    if public_key is None:
+        return
+    try:
+        verify(await request.body(), request.headers, public_key)
+    except SignatureError as error:
+        raise SignatureError(f"Webhook signature rejected: {error}.") from None

@@ -7,6 +7,8 @@ import json
 import pydantic_core
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hold_agent.http.errors import error_body
+
 
 class RequestGuard:
     """ASGI middleware that reads each request body once, bounded, before any route sees it.
@@ -68,7 +70,7 @@ class RequestGuard:
 
 
 async def _refuse(send: Send, status: int, code: str, message: str) -> None:
-    body = json.dumps({"ok": False, "error": code, "message": message}).encode()
+    body = json.dumps(error_body(code, message)).encode()
     await send(
         {
             "type": "http.response.start",

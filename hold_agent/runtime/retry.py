@@ -95,5 +95,5 @@ def _gave_up(error: CallControlError, attempts: int, deadline: float) -> CallCon
     return CallControlError(
         f"gave up after {attempts} attempts in {deadline:g} s; last: {error.detail}",
         status=error.status,
-        code=error.code,
+        code=error.telnyx_code,
     )

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from hold_agent.config import Settings
 from hold_agent.core import machine
@@ -30,16 +30,17 @@ from hold_agent.core.events import (
     ProcessingFailed,
     TimeElapsed,
 )
+from hold_agent.core.outcomes import Refusal
 from hold_agent.core.session import CallPolicy, CallSession, CallState
 from hold_agent.errors import (
-    ApiError,
-    BadGateway,
     BadRequest,
+    CallerError,
     Conflict,
-    Forbidden,
+    NotAllowed,
     NotFound,
-    ServiceUnavailable,
-    TooManyRequests,
+    RateLimited,
+    Unavailable,
+    UpstreamError,
 )
 from hold_agent.http.schemas import OutboundCallRequest
 from hold_agent.runtime.outbox import Delivery, Outbox, Settlement
@@ -64,27 +65,38 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class WebhookResult(StrEnum):
+    PROCESSED = "processed"
+    DUPLICATE = "duplicate"  # this webhook id was processed before
+    IGNORED = "ignored"  # accepted, but nothing to do with it (an unknown call, an event we do not use)
+    ERROR = "error"  # processing failed; recorded on the call and in the log
+
+
 @dataclass(frozen=True)
 class WebhookOutcome:
-    status: str  # "processed", "duplicate", "ignored" or "error"
+    result: WebhookResult
     reason: str
     session_id: str | None = None
     state: CallState | None = None
 
 
+class ToolResult(StrEnum):
+    DONE = "done"
+    REFUSED = "refused"  # the machine declined it; `refusal` says why
+    PENDING = "pending"  # its command is still on the way to Telnyx
+    FAILED = "failed"  # Telnyx did not take its command
+
+
 @dataclass(frozen=True)
 class ToolOutcome:
-    ok: bool
-    message: str
+    result: ToolResult
+    message: str  # spoken back to the assistant
     state: CallState
-    # The HTTP status the route answers with.
-    status: int = 200
+    refusal: Refusal | None = None
 
-
-# How a refused tool request is answered: bad keys are the caller's mistake (422), anything
-# else refused is a conflict with the call's state (409); a low-confidence hold report was
-# a fine request that we chose not to act on (200, ok false).
-REFUSAL_STATUS = {"invalid_digits": 422, "low_confidence": 200}
+    @property
+    def ok(self) -> bool:
+        return self.result is ToolResult.DONE
 
 
 class CallService:
@@ -117,7 +129,7 @@ class CallService:
     async def start_call(self, request: OutboundCallRequest) -> CallSession:
         missing = self.settings.missing_for_real_calls()
         if missing:
-            raise ServiceUnavailable(
+            raise Unavailable(
                 "Real calls need these settings: " + ", ".join(missing) + ". Set them, or use TELNYX_DRY_RUN=true.",
                 code="not_configured",
                 missing=missing,
@@ -156,7 +168,7 @@ class CallService:
         if attempted.error is not None or attempted.value is None:
             summary = attempted.error.summary() if attempted.error else "no answer"
             await self._apply(session.session_id, DialFailed(reason=summary))
-            raise BadGateway(f"The call could not be placed: {summary}", code="dial_failed") from None
+            raise UpstreamError(f"The call could not be placed: {summary}", code="dial_failed") from None
         dialed = attempted.value
         await self._apply(
             session.session_id,
@@ -171,24 +183,24 @@ class CallService:
     def _check_destination(self, to: str) -> None:
         allowed = self.settings.allowed_destinations
         if allowed and not any(to.startswith(entry) for entry in allowed):
-            raise Forbidden(
+            raise NotAllowed(
                 "That destination is not on DESTINATION_ALLOWLIST, so it will not be dialled.",
                 code="destination_not_allowed",
             )
 
     def _check_rate(self, now: datetime) -> None:
         if self.store.active_count() >= self.settings.max_concurrent_calls:
-            raise TooManyRequests(
+            raise RateLimited(
                 f"{self.settings.max_concurrent_calls} calls are already active (MAX_CONCURRENT_CALLS).",
                 code="too_many_active_calls",
-                headers={"Retry-After": str(CONCURRENCY_RETRY_AFTER_SECONDS)},
+                retry_after=CONCURRENCY_RETRY_AFTER_SECONDS,
             )
         wait = self.dials_per_minute.wait_before_next(now.timestamp())
         if wait > 0:
-            raise TooManyRequests(
+            raise RateLimited(
                 f"More than {self.settings.max_calls_per_minute} calls in a minute (MAX_CALLS_PER_MINUTE).",
                 code="too_many_calls_per_minute",
-                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+                retry_after=wait,
             )
 
     # --- watchdogs and housekeeping ---------------------------------------------------------
@@ -221,32 +233,43 @@ class CallService:
     # --- webhooks -------------------------------------------------------------------------
 
     async def handle_webhook(self, parsed: ParsedWebhook) -> WebhookOutcome:
+        """What became of one parsed webhook. Never raises: whatever happens, Telnyx gets a 2xx
+        (a 5xx would make it retry the same failure)."""
+        try:
+            return await self._handle_webhook(parsed)
+        except Exception:
+            log.exception("webhook %s %s failed inside processing", parsed.event_type, parsed.event_id)
+            return WebhookOutcome(WebhookResult.ERROR, "processing failed; recorded in the log")
+
+    async def _handle_webhook(self, parsed: ParsedWebhook) -> WebhookOutcome:
         if parsed.event is None:
-            return WebhookOutcome("ignored", parsed.ignored_reason or "not used")
+            return WebhookOutcome(WebhookResult.IGNORED, parsed.ignored_reason or "not used")
         session = self._session_for_webhook(parsed)
         if session is None:
-            return WebhookOutcome("ignored", "unknown call: no session has this call_control_id")
+            return WebhookOutcome(WebhookResult.IGNORED, "unknown call: no session has this call_control_id")
         try:
             applied = await self._apply(session.session_id, parsed.event, event_id=parsed.event_id)
-        except ApiError:
-            raise
+        except CallerError as error:
+            # Accepted but unusable (its session vanished meanwhile, say): answered 2xx, noted.
+            log.info("webhook %s %s not used: %s", parsed.event_type, parsed.event_id, error.message)
+            return WebhookOutcome(WebhookResult.IGNORED, error.message, session.session_id)
         except Exception as error:
-            # Never a 5xx to Telnyx (it would retry the same failure): log it, note it on the call.
+            # A bug or a foreign failure: log it and note it on the call.
             log.exception("processing %s for call %s failed", parsed.event_type, session.session_id)
             await self._apply(
                 session.session_id, ProcessingFailed(what=parsed.event_type, error=type(error).__name__)
             )
-            return WebhookOutcome("error", "processing failed; recorded on the session", session.session_id)
+            return WebhookOutcome(WebhookResult.ERROR, "processing failed; recorded on the session", session.session_id)
         if applied is None:
             current = self.store.get(session.session_id)
             return WebhookOutcome(
-                "duplicate",
+                WebhookResult.DUPLICATE,
                 f"webhook {parsed.event_id} was already processed",
                 session.session_id,
                 current.state if current else None,
             )
         result, _ = applied
-        return WebhookOutcome("processed", result.message, session.session_id, result.session.state)
+        return WebhookOutcome(WebhookResult.PROCESSED, result.message, session.session_id, result.session.state)
 
     def _session_for_webhook(self, parsed: ParsedWebhook) -> CallSession | None:
         if parsed.call_control_id is not None:
@@ -303,25 +326,24 @@ class CallService:
     async def _tool(self, session: CallSession, event: Event, wait_for: str | None = None) -> ToolOutcome:
         applied = await self._apply(session.session_id, event)
         if applied is None:  # cannot happen without an event id; keeps the type honest
-            return ToolOutcome(False, "That was already done.", session.state)
+            return ToolOutcome(ToolResult.DONE, "That was already done.", session.state)
         result, deliveries = applied
         if result.refusal is not None:
-            status = REFUSAL_STATUS.get(result.refusal, 409)
-            return ToolOutcome(False, result.message, result.session.state, status)
+            return ToolOutcome(ToolResult.REFUSED, result.message, result.session.state, result.refusal)
         awaited = [d for d in deliveries if d.action == wait_for]
         if not awaited:
-            return ToolOutcome(True, result.message, result.session.state)
+            return ToolOutcome(ToolResult.DONE, result.message, result.session.state)
         try:
             settlement = await asyncio.wait_for(asyncio.shield(awaited[0].done), self.tool_wait_seconds)
         except TimeoutError:
             return ToolOutcome(
-                False, "That is taking longer than usual; it may still go through.", result.session.state, 202
+                ToolResult.PENDING, "That is taking longer than usual; it may still go through.", result.session.state
             )
         state = self._state_of(session.session_id)
         if settlement.ok or (wait_for == Hangup.action and settlement.skipped):
             # A hangup not sent because the call had already hung up did what was asked.
-            return ToolOutcome(True, result.message, state)
-        return ToolOutcome(False, "That did not go through. " + _speakable_failure(settlement), state, 502)
+            return ToolOutcome(ToolResult.DONE, result.message, state)
+        return ToolOutcome(ToolResult.FAILED, "That did not go through. " + _speakable_failure(settlement), state)
 
     # --- reading --------------------------------------------------------------------------
 

@@ -14,12 +14,14 @@ from urllib.parse import quote
 
 import httpx
 
+from hold_agent.errors import UpstreamError
+
 # Telnyx answers 422 both for bad parameters and for a call that is over; only the wording
 # of the error tells them apart.
 CALL_ENDED_WORDS = ("call has already ended", "call has ended", "call is no longer active", "call ended", "already hung up")
 
 
-class CallControlError(Exception):
+class CallControlError(UpstreamError):
     """A command that Telnyx did not accept, or that never reached it."""
 
     def __init__(
@@ -32,7 +34,7 @@ class CallControlError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.status = status
-        self.code = code
+        self.telnyx_code = code  # Telnyx's own error code, when it sent one
         self.retry_after = retry_after
 
     @property

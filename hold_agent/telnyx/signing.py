@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
+from hold_agent.errors import NotAuthenticated
+
 SIGNATURE_HEADER = "telnyx-signature-ed25519"
 TIMESTAMP_HEADER = "telnyx-timestamp"
 # The official SDK refuses a timestamp further than this from now, either way.
@@ -22,8 +24,10 @@ TOLERANCE_SECONDS = 300
 _UNIX_TIME = re.compile(r"[0-9]{1,12}")
 
 
-class SignatureError(Exception):
+class SignatureError(NotAuthenticated):
     """The request is not provably from Telnyx. The message says why, for the 401 body."""
+
+    code = "invalid_signature"
 
 
 def verify(

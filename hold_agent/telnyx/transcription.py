@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from hold_agent.errors import ConfigurationError
+
 # Languages each Deepgram model accepts (Telnyx schema).
 DEEPGRAM_LANGUAGES: dict[str, frozenset[str]] = {
     "deepgram/nova-2": frozenset(
@@ -55,8 +57,9 @@ GOOGLE_MODELS = frozenset(
 )
 
 
-class TranscriptionSettingsError(ValueError):
-    """The TRANSCRIPTION_* settings do not describe something Telnyx accepts."""
+class TranscriptionSettingsError(ConfigurationError, ValueError):
+    """The TRANSCRIPTION_* settings do not describe something Telnyx accepts. Also a ValueError,
+    so that pydantic reports it as a settings error at start-up."""
 
 
 @dataclass(frozen=True)

@@ -31,14 +31,17 @@ from hold_agent.core.events import (
     TranscriptHeard,
     UnholdSignalled,
 )
+from hold_agent.errors import Unprocessable
 from hold_agent.telnyx.bodies import decode_client_state
 
 MAX_TRANSCRIPT_CHARS = 2000
 MAX_ID_CHARS = 200
 
 
-class WebhookRejected(ValueError):
+class WebhookRejected(Unprocessable):
     """The document is not a webhook we can read. The message names the field."""
+
+    code = "invalid_webhook"
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 
 from hold_agent.core.detection import judge, remember
 from hold_agent.core.detection.corpus import load_lines, load_streams
+from hold_agent.core.detection.memory import DetectorMemory
 from hold_agent.core.detection.model import shipped
-from hold_agent.core.session import DetectorMemory
 
 ROUNDS = 3
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hold_agent.core.detection.labels import Label
+from hold_agent.errors import DataError
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[3] / "tests" / "corpus"
 STARTS = ("hold", "ivr", "representative")
@@ -19,7 +20,7 @@ EXPECTS = ("representative", "hold", "ivr", "voicemail", "closed")
 CALL_STATES = ("ivr", "hold", "representative", "ended")
 
 
-class CorpusError(ValueError):
+class CorpusError(DataError):
     """A corpus file that does not follow the format; the message names the file and item."""
 
 

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hold_agent.core.detection.labels import LABELS, Label, Probabilities
+from hold_agent.core.detection.memory import DetectorMemory, HeardLine
 from hold_agent.core.detection.model import UtteranceModel, shipped
 from hold_agent.core.detection.text import is_formatted, normalise, words
-from hold_agent.core.session import DetectorMemory, HeardLine
 
 LOW_CONFIDENCE = 0.6  # music and noise rarely come through clearer than this
 CLEAR = 0.75  # speech said to the phone usually comes through at least this clear

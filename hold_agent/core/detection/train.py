@@ -37,9 +37,9 @@ from hold_agent.core.detection.corpus import DEFAULT_CORPUS, Line, Stream, load_
 from hold_agent.core.detection.features import features, scale
 from hold_agent.core.detection.judge import LOW_CONFIDENCE, call_inputs, gather, remember_line
 from hold_agent.core.detection.labels import LABELS, Label
+from hold_agent.core.detection.memory import DetectorMemory
 from hold_agent.core.detection.model import MODEL_PATH, UtteranceModel, read_spec, softmax, write_spec
 from hold_agent.core.detection.text import as_raw
-from hold_agent.core.session import DetectorMemory
 
 MIN_COUNT = 3
 LINE_C = 16.0
