@@ -751,3 +751,25 @@ def test_a_person_who_answers_by_asking_us_to_hold_is_not_a_false_alarm() -> Non
     held = machine.step(session, final("Can I put you on a brief hold?", confidence=0.9, at=at(10)), at(10)).session
     assert held.state is S.HOLD
     assert "false alarm" not in held.history[-1].why
+
+
+# --- the transition table is the source -------------------------------------------------------
+
+
+def test_the_docstring_and_the_readme_show_the_table_as_it_is() -> None:
+    from pathlib import Path
+
+    assert machine.transition_table() in (machine.__doc__ or ""), "regenerate the docstring table"
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    shown = readme.split("<!-- state-diagram:start -->\n```mermaid\n")[1].split("\n```\n<!-- state-diagram:end -->")[0]
+    assert shown == machine.state_diagram(), "regenerate the README's state diagram"
+
+
+def test_a_move_the_table_does_not_allow_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    def jump_to_hold(ctx: Any, event: Event) -> None:
+        ctx.move(S.HOLD, "not allowed")
+
+    rule = machine.TRANSITIONS[DtmfRequested]
+    monkeypatch.setitem(machine.TRANSITIONS, DtmfRequested, machine.Rule(jump_to_hold, rule.moves))
+    with pytest.raises(machine.TransitionNotInTable, match="DtmfRequested moved a call from ivr to hold"):
+        machine.step(new_session(S.IVR), DtmfRequested(digits="1"), at(1))

@@ -1,21 +1,27 @@
 """The call's state machine: `step(session, event, now) -> StepResult`. No I/O.
 
 States: dialing -> ivr -> hold -> representative -> ended (why a call ended is `outcome`).
+Every move a state can make, generated from TRANSITIONS at the bottom of this module (a test
+fails when this copy differs; events not listed never change the state):
 
-    state           event                                   next            commands
-    dialing         CallAnswered                            ivr             StartAssistant(ivr), StartTranscription*
-    dialing         DialFailed                              ended           -
-    ivr             DtmfRequested (valid digits)            ivr             SendDtmf
-    ivr             HoldSignalled | hold speech             hold            StopAssistant, StartTranscription**
-    hold            UnholdSignalled | a person speaking     representative  StartAssistant(representative)
-    hold            a menu after a transfer                 ivr             StartAssistant(ivr, what happened so far)
-    ivr | hold      voicemail or closed speech              ended           Hangup (outcome voicemail | closed)
-    ivr             a person speaking                       representative  StopAssistant, StartAssistant(representative)
-    representative  DtmfRequested (valid digits)            representative  SendDtmf
-    representative  HoldSignalled | hold speech             hold            StopAssistant, StartTranscription**
-    any active      EndRequested                            ended           Hangup
-    any             HangupReceived                          ended           -
-    *  when the call's policy transcribes during the IVR.   ** only if not already running.
+    DialFailed            dialing -> ended
+    CallAnswered          dialing -> ivr
+    HoldSignalled         ivr -> hold; representative -> hold
+    UnholdSignalled       hold -> representative
+    TranscriptHeard       ivr -> hold, representative, ended; hold -> ivr, representative, ended; representative -> hold, ended
+    EndRequested          dialing -> ended; ivr -> ended; hold -> ended; representative -> ended
+    HangupReceived        dialing -> ended; ivr -> ended; hold -> ended; representative -> ended
+    AssistantStartFailed  dialing -> ended; ivr -> ended; hold -> ended; representative -> ended
+    TimeElapsed           dialing -> ended; ivr -> ended; hold -> ended; representative -> ended
+    CommandSettled        dialing -> ended; ivr -> ended; hold -> ended; representative -> ended
+
+What the moves issue:
+- answered: the IVR assistant starts (and transcription, when the policy transcribes the IVR);
+- into hold: the running assistant stops and transcription starts if it is not running;
+- into the representative stage: the IVR assistant stops if running, the representative
+  assistant starts with the task, the wait and what was just said;
+- hold -> ivr (a menu after a transfer): the IVR assistant starts again, told what happened;
+- into ended by our decision (end-call, voicemail, closed, a watchdog): a hangup.
 
 Rules:
 - An event that does not apply in a state is ignored with a note, never an exception.
@@ -33,7 +39,8 @@ Rules:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -188,14 +195,21 @@ def step(session: CallSession, event: Event, now: datetime) -> StepResult:
     """Apply one event to a copy of `session`; return the copy and the commands to send."""
     ctx = _Step(session.model_copy(deep=True), event, now)
     ctx.s.updated_at = now
-    handler, states = TRANSITIONS[type(event)]
-    if ctx.s.state is CallState.ENDED and CallState.ENDED not in states:
+    rule = TRANSITIONS[type(event)]
+    start = ctx.s.state
+    if start is CallState.ENDED and CallState.ENDED not in rule.moves:
         ctx.ignore(Refusal.CALL_ENDED, "the call has already ended", "The call has already ended.")
-    elif ctx.s.state not in states:
-        ctx.ignore(Refusal.NOT_APPLICABLE, f"not applicable while {ctx.s.state.value}", _not_now_message(event, ctx.s.state))
+    elif start not in rule.moves:
+        ctx.ignore(Refusal.NOT_APPLICABLE, f"not applicable while {start.value}", _not_now_message(event, start))
     else:
-        handler(ctx, event)
+        rule.handler(ctx, event)
+        if ctx.s.state not in rule.moves[start]:
+            raise TransitionNotInTable(f"{type(event).__name__} moved a call from {start} to {ctx.s.state}")
     return StepResult(ctx.s, ctx.commands, ctx.message, ctx.refusal)
+
+
+class TransitionNotInTable(AssertionError):
+    """A handler moved a call where TRANSITIONS says it cannot go: a bug in this module."""
 
 
 # --- handlers -----------------------------------------------------------------------------
@@ -231,7 +245,7 @@ def _on_initiated(ctx: _Step, event: CallInitiated) -> None:
     _adopt_call_ids(ctx, event.call_control_id)
     if ctx.s.state is CallState.ENDED:
         _hang_up_orphan(ctx)
-        ctx.reply("The call has already ended.", "call_ended")
+        ctx.reply("The call has already ended.", Refusal.CALL_ENDED)
         return
     ctx.note("Telnyx reports the call is ringing")
     ctx.reply("Ringing.")
@@ -471,7 +485,7 @@ def _on_assistant_start_failed(ctx: _Step, event: AssistantStartFailed) -> None:
 def _on_command_settled(ctx: _Step, event: CommandSettled) -> None:
     record = ctx.s.command(event.command_id)
     if record is None:
-        ctx.reply("Unknown command.", "unknown_command")
+        ctx.reply("Unknown command.", Refusal.UNKNOWN_COMMAND)
         return
     record.status = "ok" if event.ok else "skipped" if event.skipped else "failed"
     record.result = event.detail or record.status
@@ -816,23 +830,86 @@ def _not_now_message(event: Event, state: CallState) -> str:
     return f"That does not apply while the call is in {state.value}."
 
 
-ALL_STATES = frozenset(CallState)
-# Which events apply in which states, and who handles them: the transition table as data.
-TRANSITIONS: dict[type[Event], tuple[Callable[[_Step, Any], None], frozenset[CallState]]] = {
-    CallDialed: (_on_dialed, ALL_STATES),
-    DialFailed: (_on_dial_failed, frozenset({CallState.DIALING})),
-    CallInitiated: (_on_initiated, frozenset({CallState.DIALING, CallState.ENDED})),
-    CallAnswered: (_on_answered, frozenset({CallState.DIALING, CallState.ENDED})),
-    DtmfRequested: (_on_dtmf, frozenset({CallState.IVR, CallState.REPRESENTATIVE})),
-    HoldSignalled: (_on_hold_signalled, frozenset({CallState.IVR, CallState.HOLD, CallState.REPRESENTATIVE})),
-    UnholdSignalled: (_on_unhold, frozenset({CallState.HOLD})),
-    TranscriptHeard: (_on_transcript, frozenset({CallState.IVR, CallState.HOLD, CallState.REPRESENTATIVE})),
-    EndRequested: (_on_end_requested, ACTIVE_STATES),
-    HangupReceived: (_on_hangup, ALL_STATES),
-    ConversationCreated: (_on_conversation_created, ACTIVE_STATES),
-    ConversationEnded: (_on_conversation_ended, ALL_STATES),
-    AssistantStartFailed: (_on_assistant_start_failed, ACTIVE_STATES),
-    TimeElapsed: (_on_time_elapsed, ACTIVE_STATES),
-    ProcessingFailed: (_on_processing_failed, ALL_STATES),
-    CommandSettled: (_on_command_settled, ALL_STATES),
+# Short names, for the table below.
+D, IVR, H, R, E = CallState.DIALING, CallState.IVR, CallState.HOLD, CallState.REPRESENTATIVE, CallState.ENDED
+
+
+def _stays(states: frozenset[CallState] | set[CallState]) -> dict[CallState, frozenset[CallState]]:
+    return {state: frozenset({state}) for state in states}
+
+
+def _stays_or_ends(states: frozenset[CallState] | set[CallState]) -> dict[CallState, frozenset[CallState]]:
+    return {state: frozenset({state, E}) for state in states}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How one kind of event is handled: by whom, in which states, and where it can take the
+    call from each. An event in a state not listed is ignored with a note."""
+
+    handler: Callable[[_Step, Any], None]
+    moves: Mapping[CallState, frozenset[CallState]]  # from-state -> the states it may leave the call in
+
+
+# The transition table: the single source of where a call can go. `step` refuses any move a
+# handler makes that is not listed here, and the README's state diagram and the docstring's
+# table are generated from it (`state_diagram()`, `transition_rows()`; tests/test_machine.py
+# fails when they disagree).
+TRANSITIONS: dict[type[Event], Rule] = {
+    CallDialed: Rule(_on_dialed, _stays(set(CallState))),
+    DialFailed: Rule(_on_dial_failed, {D: frozenset({E})}),
+    CallInitiated: Rule(_on_initiated, _stays({D, E})),
+    CallAnswered: Rule(_on_answered, {D: frozenset({IVR}), E: frozenset({E})}),
+    DtmfRequested: Rule(_on_dtmf, _stays({IVR, R})),
+    HoldSignalled: Rule(_on_hold_signalled, {IVR: frozenset({IVR, H}), H: frozenset({H}), R: frozenset({R, H})}),
+    UnholdSignalled: Rule(_on_unhold, {H: frozenset({H, R})}),
+    TranscriptHeard: Rule(
+        _on_transcript, {IVR: frozenset({IVR, H, R, E}), H: frozenset({H, IVR, R, E}), R: frozenset({R, H, E})}
+    ),
+    EndRequested: Rule(_on_end_requested, {state: frozenset({E}) for state in ACTIVE_STATES}),
+    HangupReceived: Rule(_on_hangup, {state: frozenset({E}) for state in CallState}),
+    ConversationCreated: Rule(_on_conversation_created, _stays(ACTIVE_STATES)),
+    ConversationEnded: Rule(_on_conversation_ended, _stays(set(CallState))),
+    AssistantStartFailed: Rule(_on_assistant_start_failed, _stays_or_ends(ACTIVE_STATES)),
+    TimeElapsed: Rule(_on_time_elapsed, _stays_or_ends(ACTIVE_STATES)),
+    ProcessingFailed: Rule(_on_processing_failed, _stays(set(CallState))),
+    CommandSettled: Rule(_on_command_settled, _stays_or_ends(set(CallState))),
 }
+
+
+_ORDER = list(CallState)
+
+
+def transition_rows() -> list[tuple[str, CallState, CallState]]:
+    """(event, from, to) for every move the table allows that changes the state, in table order."""
+    return [
+        (event.__name__, start, to)
+        for event, rule in TRANSITIONS.items()
+        for start in sorted(rule.moves, key=_ORDER.index)
+        for to in sorted(rule.moves[start], key=_ORDER.index)
+        if to is not start
+    ]
+
+
+def transition_table() -> str:
+    """The table as text, one event a line (the module docstring shows it)."""
+    moves: dict[str, dict[CallState, list[str]]] = {}
+    for event, start, to in transition_rows():
+        moves.setdefault(event, {}).setdefault(start, []).append(to.value)
+    width = max(len(event) for event in moves)
+    return "\n".join(
+        f"    {event:<{width}}  " + "; ".join(f"{start.value} -> {', '.join(to)}" for start, to in found.items())
+        for event, found in moves.items()
+    )
+
+
+def state_diagram() -> str:
+    """The table as a Mermaid state diagram (the README shows it)."""
+    edges: dict[tuple[CallState, CallState], list[str]] = {}
+    for event, start, to in transition_rows():
+        edges.setdefault((start, to), []).append(event)
+    lines = ["stateDiagram-v2", f"    [*] --> {D.value}"]
+    for (start, to), events in edges.items():
+        lines.append(f"    {start.value} --> {to.value}: {', '.join(events)}")
+    lines.append(f"    {E.value} --> [*]")
+    return "\n".join(lines)

@@ -45,3 +45,4 @@ class Refusal(StrEnum):
     LOW_CONFIDENCE = "low_confidence"  # a hold report too unsure to act on
     LATE = "late"  # it happened before what moved the call last (Telnyx's clock)
     STALE = "stale"  # about an earlier stage's assistant
+    UNKNOWN_COMMAND = "unknown_command"  # a settlement for a command this call never issued
