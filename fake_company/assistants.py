@@ -47,11 +47,37 @@ _HOLD = re.compile(
     r"|will be with you|connecting you|transfer(?:ring)? you",
     re.IGNORECASE,
 )
-_ENTER = re.compile(r"(?:enter|key in|say or enter)\s+(?:your|the)\s+(?P<field>[a-z ]{2,40}?)(?:\s+followed by|[,.]|$)", re.I)
+_ENTER = re.compile(
+    r"(?:enter|key in|say or enter)\s+(?:your|the)\s+(?P<field>[a-z ]{2,40}?)(?:\s+followed by|[,.]|$)", re.I
+)
 _TELL = re.compile(r"in a few words|tell me (?:why|how|what)|what can i help you with|how can i help you today\?", re.I)
 _PERSON_ASKS_TO_HOLD = re.compile(r"put you on hold|can you hold|hold on|one moment|bear with me|hang on", re.I)
 _WRAP_UP = re.compile(r"\b(?:anything else|you're all set|have a good day|take care|goodbye)\b", re.I)
-_STOPWORDS = frozenset(["a", "an", "the", "to", "for", "of", "and", "or", "your", "you", "is", "are", "be", "with", "on", "in", "at", "my", "i", "me", "please"])
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "to",
+        "for",
+        "of",
+        "and",
+        "or",
+        "your",
+        "you",
+        "is",
+        "are",
+        "be",
+        "with",
+        "on",
+        "in",
+        "at",
+        "my",
+        "i",
+        "me",
+        "please",
+    ]
+)
 _AGENT_WORDS = frozenset({"representative", "agent", "operator", "person", "associate", "someone"})
 _SYNONYMS = {
     "size": {"many", "guests", "people"},
@@ -92,7 +118,8 @@ def ivr_reaction(heard: str, objective: str, details: dict[str, Any], done: set[
                 pound = "#" if re.search(r"pound|hash", heard, re.I) else ""
                 return PressKeys(keys + pound, f"{field.replace('_', ' ')} asked for")
     options = [
-        (m.group("label") or m.group("label2"), _key(m.group("key") or m.group("key2"))) for m in _OPTION.finditer(heard)
+        (m.group("label") or m.group("label2"), _key(m.group("key") or m.group("key2")))
+        for m in _OPTION.finditer(heard)
     ]
     if options:
         choice = _choose_option(options, objective)

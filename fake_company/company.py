@@ -308,11 +308,13 @@ class Company:
         heard = await self._idle(seconds)
         return isinstance(heard, Gone)
 
-    async def _hang_up(self) -> None:
+    async def _hang_up(self) -> str | None:
+        """The company hangs up. Like every step, returns the next step: None, the call is over."""
         self.record.ended_by = self.record.ended_by or "company"
         await self.line.hang_up()
         return None
 
-    def _caller_left(self) -> None:
+    def _caller_left(self) -> str | None:
+        """The caller hung up: no next step."""
         self.record.ended_by = self.record.ended_by or "caller"
         return None

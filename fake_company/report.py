@@ -71,7 +71,9 @@ def judge_call(
         failures.append(f"pressed {keys}, expected {scenario.expect.path}")
     early = [pickup for pickup in log.pickups if pickup.early]
     if early:
-        failures.append(f"representative assistant started {len(early)} time(s) while nobody was talking (false pickup)")
+        failures.append(
+            f"representative assistant started {len(early)} time(s) while nobody was talking (false pickup)"
+        )
     if webhooks.refused:
         failures.append(f"{len(webhooks.refused)} webhook(s) not accepted: {webhooks.refused[:3]}")
     if expected == "completed" and record is not None and not record.task_done:
@@ -158,7 +160,9 @@ def render(report: CallReport) -> str:
     if report.pickups:
         for pickup in report.pickups:
             if pickup["after_first_words_s"] is None:
-                lines.append(f"  pickup     representative assistant started at {pickup['at']} s while nobody was talking: TOO EARLY")
+                lines.append(
+                    f"  pickup     representative assistant started at {pickup['at']} s while nobody was talking: TOO EARLY"
+                )
             else:
                 lines.append(
                     f"  pickup     representative assistant started {pickup['after_first_words_s']} s after the person's "

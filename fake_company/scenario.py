@@ -33,9 +33,28 @@ HANGUP = "hangup"
 ContextValue = str | int | float | bool
 # Every outcome the service records (API.md lists them): an expectation must be one of these.
 OUTCOMES = frozenset(
-    {"completed", "ended_by_agent", "dial_failed", "busy", "rejected", "no_answer", "invalid_number",
-     "time_limit", "cancelled", "hung_up_by_company", "hung_up_by_agent", "hung_up", "failed", "disconnected",
-     "assistant_failed", "ivr_timeout", "hold_timeout", "call_timeout", "voicemail", "closed"}
+    {
+        "completed",
+        "ended_by_agent",
+        "dial_failed",
+        "busy",
+        "rejected",
+        "no_answer",
+        "invalid_number",
+        "time_limit",
+        "cancelled",
+        "hung_up_by_company",
+        "hung_up_by_agent",
+        "hung_up",
+        "failed",
+        "disconnected",
+        "assistant_failed",
+        "ivr_timeout",
+        "hold_timeout",
+        "call_timeout",
+        "voicemail",
+        "closed",
+    }
 )
 
 
@@ -225,9 +244,7 @@ class Scenario(_Strict):
             elif isinstance(step, PersonStep):
                 for question in step.questions:
                     if question.expect not in self.call.context:
-                        raise ValueError(
-                            f"steps.{name} asks for {question.expect!r}, which call.context lacks"
-                        )
+                        raise ValueError(f"steps.{name} asks for {question.expect!r}, which call.context lacks")
         return self
 
 

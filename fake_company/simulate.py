@@ -144,11 +144,22 @@ class Simulator:
             return  # a dial nobody here asked for
         url = body.get("webhook_url") if isinstance(body.get("webhook_url"), str) else None
         delivery = WebhookDelivery(
-            self._client, self.keys.signing_key, self.options.unreliability, random.Random(placing.seed), url or WEBHOOK_PATH
+            self._client,
+            self.keys.signing_key,
+            self.options.unreliability,
+            random.Random(placing.seed),
+            url or WEBHOOK_PATH,
         )
         call = SimulatedCall(
-            placing.scenario, call_control_id, body, delivery, ASSISTANTS,
-            self.options.speed, self.options.talk_speed, placing.seed, self.standin.hang_up,
+            placing.scenario,
+            call_control_id,
+            body,
+            delivery,
+            ASSISTANTS,
+            self.options.speed,
+            self.options.talk_speed,
+            placing.seed,
+            self.standin.hang_up,
         )
         call.tools = ToolClient(self._client, self.keys.tool_token, call_control_id)
         self._calls[call_control_id] = call
@@ -181,12 +192,15 @@ class Simulator:
                         for number in range(1, options.calls + 1)
                     ]
                     outcomes = await asyncio.gather(
-                        *(self._one_call(client, name, scenario, number, options.seed + index)
-                          for index, (name, scenario, number) in enumerate(planned)),
+                        *(
+                            self._one_call(client, name, scenario, number, options.seed + index)
+                            for index, (name, scenario, number) in enumerate(planned)
+                        ),
                         return_exceptions=True,
                     )
             return [
-                outcome if isinstance(outcome, CallReport)
+                outcome
+                if isinstance(outcome, CallReport)
                 else _not_placed(name, scenario, number, f"the simulator failed: {outcome!r}")
                 for (name, scenario, number), outcome in zip(planned, outcomes, strict=True)
             ]
@@ -237,8 +251,10 @@ class Simulator:
             return _not_placed(name, scenario, number, why)
         created = response.json()
         if not placing.call.done():
-            why = (f"the service answered 201 but never dialled this stand-in (is TELNYX_API_BASE "
-                   f"http://127.0.0.1:{self.port}/v2 and TELNYX_DRY_RUN=false?)")
+            why = (
+                f"the service answered 201 but never dialled this stand-in (is TELNYX_API_BASE "
+                f"http://127.0.0.1:{self.port}/v2 and TELNYX_DRY_RUN=false?)"
+            )
             return _not_placed(name, scenario, number, why)
         call = placing.call.result()
         if call.call_control_id != created.get("call_control_id"):
@@ -251,8 +267,16 @@ class Simulator:
         elif session["state"] != "ended":
             problems.append(f"the session is still {session['state']} after the call ended")
         return judge_call(
-            name, scenario, number, session, record, call.log, call.delivery_stats,
-            call.now(), time.monotonic() - started, problems,
+            name,
+            scenario,
+            number,
+            session,
+            record,
+            call.log,
+            call.delivery_stats,
+            call.now(),
+            time.monotonic() - started,
+            problems,
         )
 
 
@@ -260,7 +284,9 @@ def _not_placed(name: str, scenario: Scenario, number: int, why: str) -> CallRep
     return judge_call(name, scenario, number, None, None, CallLog(), DeliveryStats(), 0.0, 0.0, [why])
 
 
-async def _settled_session(client: httpx.AsyncClient, session_id: str, headers: dict[str, str]) -> dict[str, Any] | None:
+async def _settled_session(
+    client: httpx.AsyncClient, session_id: str, headers: dict[str, str]
+) -> dict[str, Any] | None:
     """The session once the service has recorded the end (webhooks may still be in flight)."""
     deadline = time.monotonic() + SESSION_SETTLE_SECONDS
     session = None
@@ -268,8 +294,8 @@ async def _settled_session(client: httpx.AsyncClient, session_id: str, headers: 
         response = await client.get(f"/sessions/{session_id}", headers=headers)
         if response.status_code == 200:
             session = response.json()
-            if session["state"] == "ended":
-                return session
+            if session is not None and session["state"] == "ended":
+                return dict(session)
         if time.monotonic() > deadline:
             return session
         await asyncio.sleep(0.05)
@@ -284,22 +310,42 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         description="Run whole calls against fake companies on loopback: Telnyx, the company and the assistants simulated.",
     )
     add = parser.add_argument
-    add("--scenario", default="willow-creek", help=f"a shipped scenario ({', '.join(shipped())}), a TOML file, or 'all'")
+    add(
+        "--scenario", default="willow-creek", help=f"a shipped scenario ({', '.join(shipped())}), a TOML file, or 'all'"
+    )
     add("--calls", type=int, default=1, help="calls of each scenario, all at once (default 1)")
     add("--speed", type=float, default=100.0, help="company seconds per real second while on hold (default 100)")
-    add("--talk-speed", type=float, default=8.0,
-        help="company seconds per real second while anyone talks or waits for an answer (default 8, at most --speed)")
+    add(
+        "--talk-speed",
+        type=float,
+        default=8.0,
+        help="company seconds per real second while anyone talks or waits for an answer (default 8, at most --speed)",
+    )
     add("--json", action="store_true", help="print one JSON object instead of text")
     add("--agent-url", help="a running hold-agent to test instead of starting one (see --print-env)")
     add("--telnyx-port", type=int, default=0, help="port for the Telnyx stand-in (default: a free one)")
     add("--duplicates", type=float, default=0.05, help="share of webhooks delivered twice (default 0.05)")
     add("--reorder", type=float, default=0.05, help="share of webhooks overtaken by the next (default 0.05)")
     add("--api-faults", action="store_true", help="the stand-in fails the first attempt of every command with a 500")
-    add("--agent-env", action="append", default=[], metavar="NAME=VALUE",
-        help="a setting for the service the simulator starts, e.g. START_TRANSCRIPTION_DURING_IVR=false (repeatable)")
+    add(
+        "--agent-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the service the simulator starts, e.g. START_TRANSCRIPTION_DURING_IVR=false (repeatable)",
+    )
     add("--seed", type=int, default=1, help="seed for the random choices: music, confidences, duplicates (default 1)")
-    add("--timeout", type=float, default=300.0, help="real seconds a call may take before the company hangs up (default 300)")
-    add("--print-env", action="store_true", help="print the environment a service started for --agent-url needs, and exit")
+    add(
+        "--timeout",
+        type=float,
+        default=300.0,
+        help="real seconds a call may take before the company hangs up (default 300)",
+    )
+    add(
+        "--print-env",
+        action="store_true",
+        help="print the environment a service started for --agent-url needs, and exit",
+    )
     args = parser.parse_args(argv)
     if args.calls < 1:
         parser.error("--calls must be at least 1")
@@ -365,13 +411,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     passed = sum(report.passed for report in reports)
     if args.json:
-        print(json.dumps({
-            "passed": passed,
-            "failed": len(reports) - passed,
-            "speed": args.speed,
-            "talk_speed": args.talk_speed,
-            "calls": [report.as_dict() for report in reports],
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "passed": passed,
+                    "failed": len(reports) - passed,
+                    "speed": args.speed,
+                    "talk_speed": args.talk_speed,
+                    "calls": [report.as_dict() for report in reports],
+                },
+                indent=2,
+            )
+        )
     else:
         for report in reports:
             print(render(report))

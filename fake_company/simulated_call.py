@@ -40,7 +40,7 @@ ANSWER_SETTLE_SECONDS = 1.0  # the line connects before the company starts talki
 THINK_SECONDS = 0.8  # an assistant's reaction time
 INTERIM_AT = (0.4, 0.75)  # shares of an utterance after which an interim result is sent
 CONFIDENCE = {"machine": (0.90, 0.99), "person": (0.84, 0.97), "music": (0.25, 0.55)}
-# Deepgram's partial results carry no real confidence: Telnyx reports 0.0 (TELNYX.md).
+# Deepgram's partial results carry no real confidence: Telnyx reports 0.0 for them.
 INTERIM_CONFIDENCE = 0.0
 # Tool answers that mean the service (or our scripted assistant) got something wrong. A 409
 # is not among them: an assistant reporting hold just after a transcript moved the call to
@@ -341,6 +341,7 @@ class SimulatedCall:
             self.log.spoken.append(f"{assistant.role}: {action.text}")
             self._inbox.put_nowait(Speech(action.text))
             return
+        body: dict[str, str | float]
         if isinstance(action, PressKeys):
             tool, body = "send-dtmf", {"digits": action.digits, "reason": action.reason}
         elif isinstance(action, ReportHold):

@@ -1,6 +1,6 @@
 """A local stand-in for the Telnyx Call Control API, for tests, benchmarks and the simulator.
 
-It answers the way Telnyx does (shapes from TELNYX.md): `POST /v2/calls` returns a new
+It answers the way Telnyx does (shapes from the Call Control API reference): `POST /v2/calls` returns a new
 call's ids; `POST /v2/calls/{id}/actions/{action}` returns `{"data": {"result": "ok"}}`
 (plus a `conversation_id` for `ai_assistant_start`); a wrong API key is a 401; an unknown
 call is a 404; a call that has hung up answers 422 "Call has already ended"; a repeated
@@ -32,8 +32,20 @@ from fastapi.responses import JSONResponse
 Listener = Callable[[str, str, dict[str, Any], dict[str, Any]], None]
 # The Call Control actions the stand-in knows; any other is a 404, as an unknown path is.
 ACTIONS = frozenset(
-    {"answer", "hangup", "send_dtmf", "speak", "ai_assistant_start", "ai_assistant_stop",
-     "transcription_start", "transcription_stop", "playback_start", "playback_stop", "gather", "bridge"}
+    {
+        "answer",
+        "hangup",
+        "send_dtmf",
+        "speak",
+        "ai_assistant_start",
+        "ai_assistant_stop",
+        "transcription_start",
+        "transcription_stop",
+        "playback_start",
+        "playback_stop",
+        "gather",
+        "bridge",
+    }
 )
 
 

@@ -66,10 +66,22 @@ def build_router(public_base_url: str | None = None) -> APIRouter:
 
     def both(path: str, extra: dict[str, object]) -> Callable[[Callable[..., object]], Callable[..., object]]:
         def register(handler: Callable[..., object]) -> Callable[..., object]:
-            router.add_api_route(path, handler, methods=["GET"], response_class=Response,
-                                 openapi_extra=_declared("GET", extra), name=f"{handler.__name__}_get")
-            router.add_api_route(path, handler, methods=["POST"], response_class=Response,
-                                 openapi_extra=_declared("POST", extra), name=f"{handler.__name__}_post")
+            router.add_api_route(
+                path,
+                handler,
+                methods=["GET"],
+                response_class=Response,
+                openapi_extra=_declared("GET", extra),
+                name=f"{handler.__name__}_get",
+            )
+            router.add_api_route(
+                path,
+                handler,
+                methods=["POST"],
+                response_class=Response,
+                openapi_extra=_declared("POST", extra),
+                name=f"{handler.__name__}_post",
+            )
             return handler
 
         return register
@@ -187,7 +199,9 @@ def render_person(s: Scenario, name: str, question: int, urls: Urls, doc: TeXML 
         _pause(doc, step.hold.seconds)
         doc.say(step.hold.back)
     if question < len(step.questions):
-        doc.gather(urls.answer(name, question + 1), step.questions[question].ask, input="speech", timeout=int(step.patience))
+        doc.gather(
+            urls.answer(name, question + 1), step.questions[question].ask, input="speech", timeout=int(step.patience)
+        )
         doc.say("Hello? Are you still there?").pause(3).say("I'll let you go. Goodbye.").hangup()
         return doc
     if question > len(step.questions):
@@ -202,12 +216,24 @@ def _gather_menu(doc: TeXML, name: str, step: MenuStep, attempt: int, urls: Urls
         kinds.append("speech")
     prompt = " ".join(step.say)
     if step.collect:
-        doc.gather(urls.input(name, attempt), prompt, input=" ".join(kinds), num_digits=20, timeout=int(step.wait),
-                   finish_on_key="#")
+        doc.gather(
+            urls.input(name, attempt),
+            prompt,
+            input=" ".join(kinds),
+            num_digits=20,
+            timeout=int(step.wait),
+            finish_on_key="#",
+        )
     else:
         longest = max((len(key) for key in step.options), default=1)
-        doc.gather(urls.input(name, attempt), prompt, input=" ".join(kinds), num_digits=longest, timeout=int(step.wait),
-                   valid_digits="".join(sorted({ch for key in step.options for ch in key})) or None)
+        doc.gather(
+            urls.input(name, attempt),
+            prompt,
+            input=" ".join(kinds),
+            num_digits=longest,
+            timeout=int(step.wait),
+            valid_digits="".join(sorted({ch for key in step.options for ch in key})) or None,
+        )
 
 
 def _hold_timeline(doc: TeXML, step: HoldStep) -> None:
@@ -257,6 +283,7 @@ def _number(raw: str | None, default: int, upper: int = 99) -> int:
 
 def _declared(method: str, fields: dict[str, object]) -> dict[str, object]:
     """Declare the query and form fields these pages read (for the docs and fuzzing)."""
+
     def query(name: str) -> dict[str, object]:
         return {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
 

@@ -1,5 +1,5 @@
 """Telnyx's side of the webhooks, for the simulator: envelopes shaped as Telnyx sends them
-(TELNYX.md), signed with Ed25519, and delivered the way Telnyx delivers them: usually in
+(the Call Control webhook reference), signed with Ed25519, and delivered the way Telnyx delivers them: usually in
 order, sometimes twice, sometimes swapped with the next one.
 
 `occurred_at` comes from the company's (scaled) clock: it is the only way the service under

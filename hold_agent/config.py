@@ -153,9 +153,7 @@ class Settings(BaseSettings):
 
     @cached_property
     def transcription(self) -> TranscriptionProfile:
-        return resolve_transcription(
-            self.transcription_engine, self.transcription_model, self.transcription_language
-        )
+        return resolve_transcription(self.transcription_engine, self.transcription_model, self.transcription_language)
 
     @property
     def public_key_bytes(self) -> bytes | None:

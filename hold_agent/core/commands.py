@@ -45,7 +45,6 @@ class StartTranscription(Command):
     action: ClassVar[str] = "transcription_start"
 
 
-
 @dataclass(frozen=True, kw_only=True)
 class Hangup(Command):
     action: ClassVar[str] = "hangup"

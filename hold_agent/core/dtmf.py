@@ -14,6 +14,7 @@ MAX_DTMF_LENGTH = 32
 # Separators a language model may put between keys ("1 2 3", "1-2-3"); they carry no tone.
 _DTMF_SEPARATORS = str.maketrans("", "", " -,.")
 
+
 class DtmfRefused(Unprocessable):
     """Digits we will not send. The message is spoken back to the assistant."""
 
@@ -32,15 +33,11 @@ def normalize_dtmf(digits: str, allowed: str | None = None) -> str:
     if len(cleaned) > MAX_DTMF_LENGTH:
         raise DtmfRefused(f"That is too many keys at once; send at most {MAX_DTMF_LENGTH}.")
     if _DTMF.fullmatch(cleaned) is None:
-        raise DtmfRefused(
-            "I can only press the keys 0 to 9, star, pound, and A to D, with w or W for a pause."
-        )
+        raise DtmfRefused("I can only press the keys 0 to 9, star, pound, and A to D, with w or W for a pause.")
     if allowed is not None:
         blocked = sorted({ch for ch in cleaned if ch not in "wW" and ch not in allowed})
         if blocked:
-            raise DtmfRefused(
-                "This call is not allowed to press " + ", ".join(_spoken_key(ch) for ch in blocked) + "."
-            )
+            raise DtmfRefused("This call is not allowed to press " + ", ".join(_spoken_key(ch) for ch in blocked) + ".")
     return cleaned
 
 

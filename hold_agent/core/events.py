@@ -78,7 +78,6 @@ class EndRequested(Event):
 class HangupReceived(Event):
     cause: str | None = None
     source: str | None = None
-    sip_cause: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from hold_agent.core import detection
+from hold_agent.core import detection, speech
 from hold_agent.core.commands import Command, Hangup, SendDtmf, StartAssistant, StartTranscription, StopAssistant
 from hold_agent.core.detection import Label
 from hold_agent.core.dtmf import DtmfRefused, normalize_dtmf
@@ -115,7 +115,6 @@ _CALLBACK_OFFER = re.compile(
 # An assistant that fails to start this many times in a row ends the call.
 MAX_ASSISTANT_START_FAILURES = 2
 # How much of what the representative said is handed to their assistant.
-REPRESENTATIVE_HISTORY_LINES = 12
 
 
 class StepResult(NamedTuple):
@@ -200,7 +199,7 @@ def step(session: CallSession, event: Event, now: datetime) -> StepResult:
     if start is CallState.ENDED and CallState.ENDED not in rule.moves:
         ctx.ignore(Refusal.CALL_ENDED, "the call has already ended", "The call has already ended.")
     elif start not in rule.moves:
-        ctx.ignore(Refusal.NOT_APPLICABLE, f"not applicable while {start.value}", _not_now_message(event, start))
+        ctx.ignore(Refusal.NOT_APPLICABLE, f"not applicable while {start.value}", speech.not_now_message(event, start))
     else:
         rule.handler(ctx, event)
         if ctx.s.state not in rule.moves[start]:
@@ -274,7 +273,7 @@ def _on_dtmf(ctx: _Step, event: DtmfRequested) -> None:
         return
     why = f" ({event.reason})" if event.reason else ""
     ctx.issue(SendDtmf, summary=f"digits={digits}{why}", digits=digits)
-    ctx.reply(f"Pressed {_spoken(digits)}.")
+    ctx.reply(f"Pressed {speech.spoken_keys(digits)}.")
 
 
 def _on_hold_signalled(ctx: _Step, event: HoldSignalled) -> None:
@@ -477,7 +476,9 @@ def _on_assistant_start_failed(ctx: _Step, event: AssistantStartFailed) -> None:
         ctx.ignore(Refusal.LATE, "late start_failed from before the current state")
         return
     if event.stage is not None and event.stage != ctx.s.state.value:
-        ctx.ignore(Refusal.STALE, f"start_failed for an assistant of the {event.stage} stage; we are in {ctx.s.state.value}")
+        ctx.ignore(
+            Refusal.STALE, f"start_failed for an assistant of the {event.stage} stage; we are in {ctx.s.state.value}"
+        )
         return
     _assistant_failed(ctx, f"call.conversation.start_failed ({event.reason or 'no reason given'})")
 
@@ -580,22 +581,22 @@ def _start_assistant(
             StartAssistant,
             summary="ivr assistant (a menu after the hold)",
             role="ivr",
-            dynamic_variables=_task_variables(ctx.s),
-            message_history=_menu_again_history(ctx.s, ctx.at),
+            dynamic_variables=speech.task_variables(ctx.s),
+            message_history=speech.menu_again_history(ctx.s, ctx.at),
         )
     elif role == "ivr":
         command = ctx.issue(
-            StartAssistant, summary="ivr assistant", role="ivr", dynamic_variables=_task_variables(ctx.s)
+            StartAssistant, summary="ivr assistant", role="ivr", dynamic_variables=speech.task_variables(ctx.s)
         )
     else:
-        greeting = "Thanks, I'm still here." if returning else (ctx.s.greeting or _default_greeting(ctx.s))
+        greeting = speech.RETURNING_GREETING if returning else (ctx.s.greeting or speech.default_greeting(ctx.s))
         command = ctx.issue(
             StartAssistant,
             summary="representative assistant" + (" (returning from hold)" if returning else ""),
             role="representative",
-            dynamic_variables=_representative_variables(ctx.s, ctx.at),
+            dynamic_variables=speech.representative_variables(ctx.s, ctx.at),
             greeting=greeting,
-            message_history=_representative_history(ctx.s, ctx.at),
+            message_history=speech.representative_history(ctx.s, ctx.at),
         )
     if retry:
         ctx.s.commands[-1].summary += " (retry)"
@@ -738,7 +739,7 @@ def _record_line(ctx: _Step, text: str, confidence: float | None, judgement: det
         text=text,
         confidence=confidence,
         heard_in=ctx.s.state,
-        verdict=judgement.label.value,
+        verdict=judgement.label,
         probabilities=judgement.probabilities.as_dict(),
         reason=judgement.why()[:200],
     )
@@ -749,85 +750,6 @@ def _record_line(ctx: _Step, text: str, confidence: float | None, judgement: det
         index -= 1
     lines.insert(index, line)
     del lines[:-MAX_TRANSCRIPT_LINES]
-
-
-def approved_context_text(session: CallSession) -> str:
-    return "; ".join(f"{key.replace('_', ' ')}: {value}" for key, value in session.context.items())
-
-
-def _task_variables(session: CallSession) -> dict[str, Any]:
-    return {
-        **session.context,
-        "objective": session.objective,
-        "target_company": session.target_company,
-        "approved_context": approved_context_text(session) or "none",
-    }
-
-
-def _representative_lines(session: CallSession) -> list[TranscriptLine]:
-    lines = [
-        line
-        for line in session.transcript
-        if line.heard_in is CallState.REPRESENTATIVE or line.verdict == Label.HUMAN.value
-    ]
-    return lines[-REPRESENTATIVE_HISTORY_LINES:]
-
-
-def _representative_variables(session: CallSession, now: datetime) -> dict[str, Any]:
-    hold_seconds = session.hold_seconds(now)
-    said = [line.text for line in _representative_lines(session)]
-    return {
-        **_task_variables(session),
-        "hold_seconds": round(hold_seconds),
-        "hold_minutes": round(hold_seconds / 60, 1),
-        "recent_transcript": " / ".join(said) or "nothing yet",
-    }
-
-
-def _representative_history(session: CallSession, now: datetime) -> tuple[tuple[str, str], ...]:
-    minutes = session.hold_seconds(now) / 60
-    briefing = (
-        f"A live representative of {session.target_company} is now on the line. "
-        f"Your task: {session.objective}. "
-        f"We waited {minutes:.1f} minutes on hold before they answered. "
-        f"Details you are approved to share: {approved_context_text(session) or 'none'}. "
-        "Share nothing beyond them. When the task is done, or cannot be done, call the end-call tool."
-    )
-    heard = tuple(("user", line.text) for line in _representative_lines(session))
-    return (("system", briefing), *heard)
-
-
-def _menu_again_history(session: CallSession, now: datetime) -> tuple[tuple[str, str], ...]:
-    minutes = session.hold_seconds(now) / 60
-    briefing = (
-        f"You are back in the phone menu of {session.target_company} after {minutes:.1f} minutes on hold "
-        f"(the call was transferred). Your task is still: {session.objective}. Listen to the menu to the end and "
-        f"press keys only with the send_dtmf tool. Details you may key in or say: "
-        f"{approved_context_text(session) or 'none'}. Call hold_detected when the hold starts again."
-    )
-    heard = tuple(("user", line.text) for line in session.transcript[-3:])
-    return (("system", briefing), *heard)
-
-
-def _default_greeting(session: CallSession) -> str:
-    return (
-        "Hi, thanks for taking my call. I'm an AI assistant calling on a customer's behalf. "
-        f"The reason for my call: {session.objective}."
-    )
-
-
-def _spoken(digits: str) -> str:
-    return " ".join({"*": "star", "#": "pound", "w": "pause", "W": "pause"}.get(ch, ch) for ch in digits)
-
-
-def _not_now_message(event: Event, state: CallState) -> str:
-    if isinstance(event, DtmfRequested):
-        if state is CallState.HOLD:
-            return "We are on hold, so I won't press keys until a person answers."
-        return "The call is not connected yet, so I can't press keys."
-    if isinstance(event, EndRequested):
-        return "The call has already ended."
-    return f"That does not apply while the call is in {state.value}."
 
 
 # Short names, for the table below.
@@ -853,7 +775,7 @@ class Rule:
 
 # The transition table: the single source of where a call can go. `step` refuses any move a
 # handler makes that is not listed here, and the README's state diagram and the docstring's
-# table are generated from it (`state_diagram()`, `transition_rows()`; tests/test_machine.py
+# table are generated from it (`state_diagram()`, `transition_rows()`; tests/core/test_machine.py
 # fails when they disagree).
 TRANSITIONS: dict[type[Event], Rule] = {
     CallDialed: Rule(_on_dialed, _stays(set(CallState))),

@@ -23,7 +23,9 @@ MAX_HISTORY = 100
 MAX_COMMANDS = 200
 
 # Approved context values. Floats must be finite: NaN and Infinity are not JSON.
-ContextValue = Annotated[str, StringConstraints(max_length=2000)] | int | Annotated[float, Field(allow_inf_nan=False)] | bool
+ContextValue = (
+    Annotated[str, StringConstraints(max_length=2000)] | int | Annotated[float, Field(allow_inf_nan=False)] | bool
+)
 
 
 class CallState(StrEnum):

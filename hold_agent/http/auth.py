@@ -32,7 +32,8 @@ def bearer_matches(authorization: str | None, token: SecretStr) -> bool:
 
 
 def _settings(request: Request) -> Settings:
-    return request.app.state.service.settings
+    settings: Settings = request.app.state.service.settings
+    return settings
 
 
 async def require_api_token(request: Request) -> None:

@@ -49,7 +49,7 @@ STATUS: dict[type[HoldAgentError], int] = {
 def status_of(error: HoldAgentError) -> int:
     for kind in type(error).__mro__:
         if kind in STATUS:
-            return STATUS[kind]  # type: ignore[index]
+            return STATUS[kind]
     return 500
 
 

@@ -43,7 +43,9 @@ class RequestGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await _refuse(send, 413, "payload_too_large", f"The request body is larger than {self.max_bytes} bytes.")
+                await _refuse(
+                    send, 413, "payload_too_large", f"The request body is larger than {self.max_bytes} bytes."
+                )
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):

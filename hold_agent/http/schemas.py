@@ -46,9 +46,11 @@ class OutboundCallRequest(BaseModel):
     greeting: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = Field(
         default=None, description="What the representative assistant says first (a default is used otherwise)."
     )
-    allowed_digits: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)] | None = Field(
-        default=None,
-        description="The only keys the assistants may press on this call, e.g. \"0123456789#\" (default: any).",
+    allowed_digits: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)] | None = (
+        Field(
+            default=None,
+            description='The only keys the assistants may press on this call, e.g. "0123456789#" (default: any).',
+        )
     )
 
     @field_validator("allowed_digits")
@@ -73,9 +75,7 @@ class OutboundCallRequest(BaseModel):
             raise ValueError(f"may hold at most {MAX_CONTEXT_FIELDS} fields")
         for key, item in value.items():
             if not _CONTEXT_KEY.fullmatch(key):
-                raise ValueError(
-                    f"field name {key[:70]!r} must start with a letter and use only letters, digits and _"
-                )
+                raise ValueError(f"field name {key[:70]!r} must start with a letter and use only letters, digits and _")
             if key in RESERVED_CONTEXT_KEYS or key.startswith("telnyx_"):
                 raise ValueError(f"field name {key!r} is reserved")
             if isinstance(item, str) and len(item) > MAX_CONTEXT_VALUE_CHARS:
@@ -159,7 +159,9 @@ class SessionView(BaseModel):
 
 
 def session_view(session: CallSession, now: datetime, transcript_lines: int = 50) -> SessionView:
-    fields: dict[str, Any] = {name: getattr(session, name) for name in SessionView.model_fields if hasattr(session, name)}
+    fields: dict[str, Any] = {
+        name: getattr(session, name) for name in SessionView.model_fields if hasattr(session, name)
+    }
     fields["hold_seconds"] = session.hold_seconds(session.telnyx_now(now))
     fields["transcript"] = session.transcript[-transcript_lines:]
     return SessionView.model_validate(fields)

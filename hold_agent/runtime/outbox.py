@@ -138,9 +138,13 @@ class Outbox:
                 ok=False, detail=f"retries stopped: {attempted.stopped}", attempts=attempted.attempts, skipped=True
             )
         if attempted.error is not None:
-            error = attempted.error
-            if not error.call_gone:
-                log.warning("%s failed after %d attempt(s): %s", delivery.command_id, attempted.attempts, error.summary())
-            return Settlement(ok=False, detail=error.summary(), attempts=attempted.attempts, call_gone=error.call_gone)
+            refused = attempted.error
+            if not refused.call_gone:
+                log.warning(
+                    "%s failed after %d attempt(s): %s", delivery.command_id, attempted.attempts, refused.summary()
+                )
+            return Settlement(
+                ok=False, detail=refused.summary(), attempts=attempted.attempts, call_gone=refused.call_gone
+            )
         data = attempted.value or {}
         return Settlement(ok=True, detail=str(data.get("result") or "ok"), attempts=attempted.attempts, data=data)

@@ -39,7 +39,7 @@ class RetryPolicy:
     def backoff(self, attempt: int, jitter: float) -> float:
         """Wait before attempt `attempt + 1`: half fixed, half random ("equal jitter")."""
         ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
-        return ceiling / 2 + jitter * ceiling / 2
+        return float(ceiling / 2 + jitter * ceiling / 2)
 
 
 @dataclass(frozen=True)

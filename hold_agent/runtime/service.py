@@ -256,9 +256,7 @@ class CallService:
         except Exception as error:
             # A bug or a foreign failure: log it and note it on the call.
             log.exception("processing %s for call %s failed", parsed.event_type, session.session_id)
-            await self._apply(
-                session.session_id, ProcessingFailed(what=parsed.event_type, error=type(error).__name__)
-            )
+            await self._apply(session.session_id, ProcessingFailed(what=parsed.event_type, error=type(error).__name__))
             return WebhookOutcome(WebhookResult.ERROR, "processing failed; recorded on the session", session.session_id)
         if applied is None:
             current = self.store.get(session.session_id)
@@ -293,7 +291,9 @@ class CallService:
     async def hold_detected(self, call_control_id: str | None, reason: str, confidence: float | None) -> ToolOutcome:
         session = self.resolve_tool_call(call_control_id)
         # No waiting: the command that follows stops the very assistant asking.
-        return await self._tool(session, HoldSignalled(source="hold-detected tool", reason=reason, confidence=confidence))
+        return await self._tool(
+            session, HoldSignalled(source="hold-detected tool", reason=reason, confidence=confidence)
+        )
 
     async def end_call(self, call_control_id: str | None, reason: str) -> ToolOutcome:
         session = self.resolve_tool_call(call_control_id)

@@ -1,8 +1,9 @@
 """Request bodies for the Telnyx Call Control API, built from our commands.
 
 Shared by the real client and the dry-run one, so dry-run records the exact bytes a real
-call would send. Field names and shapes follow the current API schema (see TELNYX.md and
-tests/test_telnyx_conformance.py, which checks them against the official SDK's types).
+call would send. Field names and shapes follow Telnyx's Call Control API reference;
+tests/telnyx/test_client.py checks every body against the official SDK's typed parameters
+(tests/support/sdk_conformance.py).
 """
 
 from __future__ import annotations
@@ -61,9 +62,7 @@ def dial_body(settings: Settings, session_id: str, to: str, time_limit: float = 
 
 
 def assistant_id(settings: Settings, role: str) -> str:
-    configured = (
-        settings.telnyx_ivr_assistant_id if role == "ivr" else settings.telnyx_representative_assistant_id
-    )
+    configured = settings.telnyx_ivr_assistant_id if role == "ivr" else settings.telnyx_representative_assistant_id
     return configured or DRY_RUN_ASSISTANT_IDS[role]
 
 
@@ -78,9 +77,7 @@ def action_body(settings: Settings, session_id: str, command: Command) -> dict[s
         if command.greeting:
             body["greeting"] = command.greeting[:MAX_GREETING_CHARS]
         if command.message_history:
-            body["message_history"] = [
-                {"role": role, "content": content} for role, content in command.message_history
-            ]
+            body["message_history"] = [{"role": role, "content": content} for role, content in command.message_history]
     elif isinstance(command, SendDtmf):
         body["digits"] = command.digits
     elif isinstance(command, StartTranscription):

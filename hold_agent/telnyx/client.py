@@ -18,7 +18,13 @@ from hold_agent.errors import UpstreamError
 
 # Telnyx answers 422 both for bad parameters and for a call that is over; only the wording
 # of the error tells them apart.
-CALL_ENDED_WORDS = ("call has already ended", "call has ended", "call is no longer active", "call ended", "already hung up")
+CALL_ENDED_WORDS = (
+    "call has already ended",
+    "call has ended",
+    "call is no longer active",
+    "call ended",
+    "already hung up",
+)
 
 
 class CallControlError(UpstreamError):

@@ -141,7 +141,6 @@ def _hangup(payload: dict[str, Any], call_control_id: str, at: datetime | None) 
         HangupReceived(
             cause=_optional_str(payload.get("hangup_cause"), "hangup_cause"),
             source=_optional_str(payload.get("hangup_source"), "hangup_source"),
-            sip_cause=_optional_str(payload.get("sip_hangup_cause"), "sip_hangup_cause"),
             at=at,
         ),
         None,
@@ -149,7 +148,9 @@ def _hangup(payload: dict[str, Any], call_control_id: str, at: datetime | None) 
 
 
 def _conversation_created(payload: dict[str, Any], call_control_id: str, at: datetime | None) -> _Built:
-    return ConversationCreated(conversation_id=_optional_str(payload.get("conversation_id"), "conversation_id"), at=at), None
+    return ConversationCreated(
+        conversation_id=_optional_str(payload.get("conversation_id"), "conversation_id"), at=at
+    ), None
 
 
 def _conversation_ended(payload: dict[str, Any], call_control_id: str, at: datetime | None) -> _Built:

@@ -16,7 +16,7 @@ import statistics
 import time
 
 from fake_company.telnyx_api import Faults
-from tests.live import LiveAgent
+from tests.support.live import LiveAgent
 
 HOLD_LINES = [
     "Thank you for holding. All of our agents are still assisting other callers.",

@@ -335,7 +335,7 @@ def replay_through_service(streams: Sequence[Stream]) -> list[StreamResult]:
     """The same streams, as webhooks to `python app.py` in dry-run."""
     import httpx
 
-    from tests.servers import AppProcess
+    from tests.support.servers import AppProcess
 
     env = {
         "MAX_CONCURRENT_CALLS": "100000",

@@ -74,8 +74,8 @@ def fit_lines(
     """Weights and biases of the utterance model (temperature 1, no call layer yet).
     `featurize` is for comparisons (tests/corpus/compare.py); the shipped model uses features()."""
     import numpy as np
-    from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
-    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
 
     extracted = [featurize(text) for text, _, _ in examples]
     counts: dict[str, int] = {}
@@ -205,7 +205,7 @@ def fit_call_layer(inputs: list[dict[str, float]], targets: list[int]) -> dict[s
     Streams are easy for the line model in other ways (their announcements are plain), and a
     free weight on the line's odds learns that instead of anything about calls."""
     import numpy as np
-    from scipy.optimize import minimize  # type: ignore[import-untyped]
+    from scipy.optimize import minimize
 
     names = sorted(name for name in inputs[0] if name != "line_human_logit")
     matrix = np.array([[row[name] for name in names] for row in inputs])
