@@ -7,46 +7,36 @@ call is a 404; a call that has hung up answers 422 "Call has already ended"; a r
 `command_id` on a call is accepted and ignored, as soon as it arrives. Every request is
 recorded, in order.
 
+What a call does is the shared Call Control model's (hold_agent/telnyx/model.py); this module
+adds the HTTP shapes, the API key, and the faults.
+
 `Faults` makes it as unreliable as the real one can be, deterministically per command: the
 first attempt of every command fails with a 500; the second attempt of every Nth command is
 refused with 429 and a Retry-After; every Mth command is answered, when it takes effect,
 only after a delay longer than the client's patience (so the client re-sends it and the
-stand-in must recognise the repeat); and every answer can be slow.
+stand-in must recognise the repeat); and every answer can be slow. Tests that need one exact
+sequence of failures put a `Hook` in front of an action (`before[action]`): it sees each
+request's body first, and may answer it itself (a 503, a 429 with Retry-After) or wait.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from hold_agent.telnyx.client import CallControlError
+from hold_agent.telnyx.model import CallControlModel
+
 # Told of every command that takes effect: (action, call_control_id, body, the answer's data).
 # "dial" included.
 Listener = Callable[[str, str, dict[str, Any], dict[str, Any]], None]
-# The Call Control actions the stand-in knows; any other is a 404, as an unknown path is.
-ACTIONS = frozenset(
-    {
-        "answer",
-        "hangup",
-        "send_dtmf",
-        "speak",
-        "ai_assistant_start",
-        "ai_assistant_stop",
-        "transcription_start",
-        "transcription_stop",
-        "playback_start",
-        "playback_stop",
-        "gather",
-        "bridge",
-    }
-)
 
 
 @dataclass
@@ -59,6 +49,11 @@ class RecordedCall:
     duplicate: bool = False
 
 
+# Runs before the model answers a request for one action (or "dial"): an answer of its own
+# (a failure), or None to let the model answer. It may sleep or wait on an event first.
+Hook = Callable[[dict[str, Any]], Awaitable[JSONResponse | None]]
+
+
 @dataclass(frozen=True)
 class Faults:
     fail_first_attempt: bool = False
@@ -69,24 +64,18 @@ class Faults:
     latency_seconds: float = 0.0
 
 
-@dataclass
-class StandInCall:
-    call_control_id: str
-    dial_body: dict[str, Any]
-    alive: bool = True
-    command_ids: set[str] = field(default_factory=set)
-
-
 class TelnyxStandIn:
     def __init__(self, api_key: str, faults: Faults | None = None) -> None:
         self.api_key = api_key
         self.faults = faults or Faults()
         self.requests: list[RecordedCall] = []
-        self.calls: dict[str, StandInCall] = {}
+        # What Telnyx would do with each request; faults and HTTP shapes are added here.
+        self.model = CallControlModel(id_prefix="v3:standin-")
+        self.calls = self.model.calls
         # How many times each command_id took effect (the goal: exactly once each).
-        self.applied: Counter[str] = Counter()
+        self.applied = self.model.applied
         self.faults_injected: Counter[str] = Counter()
-        self._dial_ids: dict[str, str] = {}
+        self.before: dict[str, Hook] = {}
         # command_id -> (its index among distinct commands, attempts so far)
         self._attempts: dict[str, list[int]] = {}
         self.listeners: list[Listener] = []
@@ -97,7 +86,7 @@ class TelnyxStandIn:
             listener(action, call_control_id, body, data)
 
     def hang_up(self, call_control_id: str) -> None:
-        self.calls[call_control_id].alive = False
+        self.model.hang_up(call_control_id)
 
     def actions(self) -> list[str]:
         return [request.action for request in self.requests if not request.duplicate]
@@ -110,51 +99,29 @@ class TelnyxStandIn:
             body, problem = await self._read(request, "dial")
             if problem is not None:
                 return problem
-            command_id = body.get("command_id")
-            if isinstance(command_id, str) and command_id in self._dial_ids:
+            answer = self.model.dial(body)
+            if answer.duplicate:
                 self.requests[-1].duplicate = True
-                return _data({"call_control_id": self._dial_ids[command_id], "result": "ok"})
-            call_control_id = f"v3:standin-{uuid.uuid4().hex}"
-            self.calls[call_control_id] = StandInCall(call_control_id, body)
-            if isinstance(command_id, str):
-                self._dial_ids[command_id] = call_control_id
-                self.applied[command_id] += 1
-            data = {
-                "call_control_id": call_control_id,
-                "call_leg_id": str(uuid.uuid4()),
-                "call_session_id": str(uuid.uuid4()),
-                "is_alive": True,
-                "record_type": "call",
-            }
-            self._tell("dial", call_control_id, body, data)
-            await self._maybe_slow(command_id)
-            return _data(data)
+                return _data(answer.data)
+            self._tell("dial", answer.data["call_control_id"], body, answer.data)
+            await self._maybe_slow(body.get("command_id"))
+            return _data(answer.data)
 
         @app.post("/v2/calls/{call_control_id}/actions/{action}")
         async def act(call_control_id: str, action: str, request: Request) -> JSONResponse:
             body, problem = await self._read(request, action)
             if problem is not None:
                 return problem
-            call = self.calls.get(call_control_id)
-            if call is None or action not in ACTIONS:
-                return _error(404, "Resource not found")
-            command_id = body.get("command_id")
-            if isinstance(command_id, str) and command_id in call.command_ids:
+            try:
+                answer = self.model.act(call_control_id, action, body)
+            except CallControlError as refused:
+                return _error(refused.status or 500, refused.detail)
+            if answer.duplicate:
                 self.requests[-1].duplicate = True
-                return _data({"result": "ok"})
-            if not call.alive:
-                return _error(422, "Call has already ended")
-            if isinstance(command_id, str):
-                call.command_ids.add(command_id)
-                self.applied[command_id] += 1
-            if action == "hangup":
-                call.alive = False
-            data: dict[str, Any] = {"result": "ok"}
-            if action == "ai_assistant_start":
-                data["conversation_id"] = str(uuid.uuid4())
-            self._tell(action, call_control_id, body, data)
-            await self._maybe_slow(command_id)
-            return _data(data)
+                return _data(answer.data)
+            self._tell(action, call_control_id, body, answer.data)
+            await self._maybe_slow(body.get("command_id"))
+            return _data(answer.data)
 
         return app
 
@@ -171,6 +138,11 @@ class TelnyxStandIn:
             return {}, _error(401, "Authentication failed")
         if not isinstance(body, dict):
             return {}, _error(422, "The request body must be a JSON object")
+        hook = self.before.get(action)
+        if hook is not None:
+            answered = await hook(body)
+            if answered is not None:
+                return body, answered
         return body, self._injected_fault(body)
 
     def _injected_fault(self, body: dict[str, Any]) -> JSONResponse | None:
@@ -205,5 +177,17 @@ def _data(data: dict[str, Any]) -> JSONResponse:
     return JSONResponse({"data": data})
 
 
-def _error(status: int, detail: str) -> JSONResponse:
-    return JSONResponse({"errors": [{"title": detail, "detail": detail}]}, status_code=status)
+def failure(
+    status: int, detail: str = "", headers: dict[str, str] | None = None, code: str | None = None
+) -> JSONResponse:
+    """An error answer shaped as Telnyx shapes them, for hooks."""
+    response = _error(status, detail or f"HTTP {status}", code)
+    response.headers.update(headers or {})
+    return response
+
+
+def _error(status: int, detail: str, code: str | None = None) -> JSONResponse:
+    error: dict[str, str] = {"title": detail, "detail": detail}
+    if code is not None:
+        error["code"] = code
+    return JSONResponse({"errors": [error]}, status_code=status)
