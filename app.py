@@ -22,7 +22,8 @@ from hold_agent.telnyx.client import CallControl
 def build_app(settings: Settings | None = None, call_control: CallControl | None = None) -> FastAPI:
     settings = settings or Settings()
     app = create_app(settings, call_control)
-    app.include_router(fake_company_router(settings.public_base_url))
+    if settings.serves_fake_company:
+        app.include_router(fake_company_router(settings.public_base_url))
     return app
 
 

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
 
     telnyx_dry_run: bool = True
     telnyx_api_base: str = "https://api.telnyx.com/v2"
+    # The fake companies' TeXML pages (/fake-company/...). None: served in dry-run only; a
+    # real deployment serves them only when asked (to point a real Telnyx number at one).
+    fake_company_pages: bool | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
@@ -154,6 +157,10 @@ class Settings(BaseSettings):
     @cached_property
     def transcription(self) -> TranscriptionProfile:
         return resolve_transcription(self.transcription_engine, self.transcription_model, self.transcription_language)
+
+    @property
+    def serves_fake_company(self) -> bool:
+        return self.telnyx_dry_run if self.fake_company_pages is None else self.fake_company_pages
 
     @property
     def public_key_bytes(self) -> bytes | None:

@@ -38,10 +38,11 @@ Rules:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from hold_agent.core import detection, speech
@@ -114,6 +115,9 @@ _CALLBACK_OFFER = re.compile(
 )
 # An assistant that fails to start this many times in a row ends the call.
 MAX_ASSISTANT_START_FAILURES = 2
+# Telnyx's clock and ours agree within seconds; a webhook time further ahead than this (or
+# from before the call was placed) is not a time at all.
+MAX_CLOCK_AHEAD_SECONDS = 300
 # How much of what the representative said is handed to their assistant.
 
 
@@ -192,8 +196,13 @@ class _Step:
 
 def step(session: CallSession, event: Event, now: datetime) -> StepResult:
     """Apply one event to a copy of `session`; return the copy and the commands to send."""
+    absurd = _absurd_time(session, event, now)
+    if absurd is not None:
+        event = dataclasses.replace(event, at=None)
     ctx = _Step(session.model_copy(deep=True), event, now)
     ctx.s.updated_at = now
+    if absurd is not None:
+        ctx.note(absurd)
     rule = TRANSITIONS[type(event)]
     start = ctx.s.state
     if start is CallState.ENDED and CallState.ENDED not in rule.moves:
@@ -212,6 +221,18 @@ class TransitionNotInTable(AssertionError):
 
 
 # --- handlers -----------------------------------------------------------------------------
+
+
+def _absurd_time(session: CallSession, event: Event, now: datetime) -> str | None:
+    """Why the event's Telnyx time cannot be true, or None. Such a time is replaced by our
+    clock: in arithmetic, a year-9999 `occurred_at` breaks every later sum for the call."""
+    if event.at is None:
+        return None
+    if event.at > now + timedelta(seconds=MAX_CLOCK_AHEAD_SECONDS):
+        return f"{type(event).__name__} claimed occurred_at {event.at.isoformat()}, in the future; our clock used"
+    if event.at < session.created_at - timedelta(seconds=MAX_CLOCK_AHEAD_SECONDS):
+        return f"{type(event).__name__} claimed occurred_at {event.at.isoformat()}, before the call; our clock used"
+    return None
 
 
 def _on_dialed(ctx: _Step, event: CallDialed) -> None:

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from hold_agent.config import InsecureSettings, Settings
 from hold_agent.http.errors import install_error_handlers
 from hold_agent.http.guard import RequestGuard
+from hold_agent.http.logs import install_log_filters
 from hold_agent.http.routes import router
 from hold_agent.runtime.retry import Retrier
 from hold_agent.runtime.service import CallService, Clock, utc_now
@@ -65,6 +66,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.service = service
+    install_log_filters()
     app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(RequestGuard, max_bytes=settings.max_body_bytes)

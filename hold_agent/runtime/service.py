@@ -49,6 +49,7 @@ from hold_agent.runtime.retry import Retrier, RetryPolicy
 from hold_agent.runtime.store import SessionStore
 from hold_agent.telnyx.bodies import action_body, dial_body
 from hold_agent.telnyx.client import CallControl
+from hold_agent.telnyx.numbers import special_rate_problem
 from hold_agent.telnyx.webhooks import ParsedWebhook
 
 log = logging.getLogger(__name__)
@@ -182,10 +183,18 @@ class CallService:
 
     def _check_destination(self, to: str) -> None:
         allowed = self.settings.allowed_destinations
-        if allowed and not any(to.startswith(entry) for entry in allowed):
+        listed = any(to.startswith(entry) for entry in allowed)
+        if allowed and not listed:
             raise NotAllowed(
                 "That destination is not on DESTINATION_ALLOWLIST, so it will not be dialled.",
                 code="destination_not_allowed",
+            )
+        costly = special_rate_problem(to)
+        if costly is not None and not listed:
+            # An empty allowlist allows ordinary numbers only: special rates must be asked for.
+            raise NotAllowed(
+                f"{to} {costly}; it is dialled only when DESTINATION_ALLOWLIST lists it.",
+                code="special_rate_number",
             )
 
     def _check_rate(self, now: datetime) -> None:

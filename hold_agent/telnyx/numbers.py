@@ -28,3 +28,24 @@ def phone_number_problem(number: str) -> str | None:
     if not phonenumbers.is_possible_number(parsed):
         return f"is not a possible phone number for country code +{parsed.country_code} (wrong length)"
     return None
+
+
+# Calls to these cost the caller by the minute, far above a normal call: premium-rate and
+# shared-cost numbers (libphonenumber's types), and the international networks billed as
+# satellite or premium (+870 Inmarsat, +881 global mobile satellite, +882/+883 international
+# networks, +979 international premium rate).
+_COSTLY_TYPES = {phonenumbers.PhoneNumberType.PREMIUM_RATE, phonenumbers.PhoneNumberType.SHARED_COST}
+_COSTLY_PREFIXES = ("+870", "+881", "+882", "+883", "+979")
+
+
+def special_rate_problem(number: str) -> str | None:
+    """Why dialling `number` would cost special rates, or None for an ordinary number."""
+    if number.startswith(_COSTLY_PREFIXES):
+        return "is a satellite or international premium-rate number"
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if phonenumbers.number_type(parsed) in _COSTLY_TYPES:
+        return "is a premium-rate or shared-cost number"
+    return None

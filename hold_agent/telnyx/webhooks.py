@@ -118,18 +118,14 @@ def _transcription(payload: dict[str, Any], call_control_id: str, at: datetime |
     is_final = data.get("is_final", True)
     if not isinstance(is_final, bool):
         raise WebhookRejected("`is_final` must be true or false")
-    confidence = data.get("confidence")
-    if confidence is not None and (
-        isinstance(confidence, bool) or not isinstance(confidence, int | float) or not math.isfinite(confidence)
-    ):
-        raise WebhookRejected("`confidence` must be a finite number")
+    confidence = _confidence(data.get("confidence"))
     if data.get("transcription_track") == "outbound":
         return None, "outbound track: our own side of the call"
     return (
         TranscriptHeard(
             text=text[:MAX_TRANSCRIPT_CHARS],
             is_final=is_final,
-            confidence=float(confidence) if confidence is not None else None,
+            confidence=confidence,
             at=at,
         ),
         None,
@@ -176,6 +172,22 @@ _BUILDERS = {
     "call.conversation.start_failed": _start_failed,
 }
 HANDLED_EVENT_TYPES = frozenset(_BUILDERS)
+
+
+def _confidence(value: object) -> float | None:
+    """A transcriber's confidence: a number from 0 to 1. Anything else is refused (422): a
+    401-digit integer or 1e999 must never reach arithmetic."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise WebhookRejected("`confidence` must be a number from 0 to 1")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise WebhookRejected("`confidence` must be a number from 0 to 1") from None
+    if not math.isfinite(number) or not 0.0 <= number <= 1.0:
+        raise WebhookRejected("`confidence` must be a number from 0 to 1")
+    return number
 
 
 def _optional_str(value: object, name: str) -> str | None:
