@@ -268,3 +268,14 @@ def test_keys_per_press() -> None:  # MAX_DTMF_LENGTH
     assert normalize_dtmf("1234567890" * 2) == "1234567890" * 2
     with pytest.raises(DtmfRefused):
         normalize_dtmf("1" * 100)
+
+
+def test_how_far_a_webhook_time_is_believed() -> None:  # MAX_CLOCK_SKEW_SECONDS
+    from hold_agent.core.events import CallAnswered
+
+    start = session(S.DIALING, answered_at=None, transcribing=False)
+    # A simulator's scaled clock hours ahead is believed; two days ahead is no time at all.
+    hours = machine.step(start, CallAnswered(call_control_id="v3:call", at=T0 + timedelta(hours=3)), T0).session
+    assert hours.answered_at == T0 + timedelta(hours=3)
+    days = machine.step(start, CallAnswered(call_control_id="v3:call", at=T0 + timedelta(days=2)), T0).session
+    assert days.answered_at == T0 and any("our clock used" in note.text for note in days.notes)
