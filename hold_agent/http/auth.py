@@ -3,7 +3,8 @@
 - Workflow endpoints (`/calls/outbound`, `/sessions*`): `Authorization: Bearer API_AUTH_TOKEN`
   when that is set. Sessions hold the approved personal context.
 - Assistant tools (`/tools/*`): `Authorization: Bearer TOOL_AUTH_TOKEN` (a header configured
-  on the assistant's webhook tool), or a valid Telnyx signature, when the token is set.
+  on the assistant's webhook tool), or, when the token is set, a Telnyx signature over this
+  very tool request: not a webhook's, and naming its call inside the signed body.
 - Webhooks: the Telnyx signature, when TELNYX_PUBLIC_KEY is set (`verify_telnyx_signature`, the
   one place a signature is checked).
 
@@ -13,13 +14,15 @@ Secrets are compared in constant time and never logged.
 from __future__ import annotations
 
 import hmac
+import json
+from typing import Any
 
 from fastapi import Request
 from pydantic import SecretStr
 
 from hold_agent.config import Settings
 from hold_agent.errors import NotAllowed, NotAuthenticated
-from hold_agent.telnyx.signing import SignatureError, verify
+from hold_agent.telnyx.signing import SIGNATURE_HEADER, SignatureError, verify
 
 
 def bearer_matches(authorization: str | None, token: SecretStr) -> bool:
@@ -54,17 +57,43 @@ async def protect_session_data(request: Request) -> None:
 
 
 async def require_tool_auth(request: Request) -> None:
+    """TOOL_AUTH_TOKEN, or a Telnyx signature bound to this very request. A webhook's
+    signature never authorises a tool: it signs a webhook envelope, and the call a tool acts
+    on must be named inside the signed body, never only in an unsigned header."""
     settings = _settings(request)
     token = settings.tool_auth_token
+    request.state.tool_request_key = request.headers.get("idempotency-key") or None
     if token is None or bearer_matches(request.headers.get("authorization"), token):
         return
-    if settings.public_key_bytes is not None and request.headers.get("telnyx-signature-ed25519"):
+    if settings.public_key_bytes is not None and request.headers.get(SIGNATURE_HEADER):
         try:
             await verify_telnyx_signature(request)
-            return
         except SignatureError:
             pass
+        else:
+            _bind_signed_tool_request(request, await request.body())
+            return
     raise NotAuthenticated("I'm not allowed to do that: the tool request is not authenticated.")
+
+
+def _bind_signed_tool_request(request: Request, raw: bytes) -> None:
+    try:
+        document: Any = json.loads(raw)
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        raise NotAuthenticated("A signed tool request must be a JSON object.")
+    data = document.get("data")
+    if isinstance(data, dict) and "event_type" in data:
+        raise NotAuthenticated("A webhook's signature does not authorise a tool request.")
+    call = document.get("call_control_id")
+    header = request.headers.get("x-telnyx-call-control-id")
+    if not isinstance(call, str) or not call.strip():
+        raise NotAuthenticated("A signed tool request must name its call_control_id in the signed body.")
+    if header and header.strip() != call.strip():
+        raise NotAuthenticated("The unsigned x-telnyx-call-control-id header names another call than the signed body.")
+    # The signature names this exact request: a replay of it is the same request.
+    request.state.tool_request_key = "signed:" + request.headers.get(SIGNATURE_HEADER, "")
 
 
 async def verify_telnyx_signature(request: Request) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -58,6 +58,9 @@ Clock = Callable[[], datetime]
 
 # How long a tool request waits for its own command to reach Telnyx before answering.
 TOOL_WAIT_SECONDS = 8.0
+# Tool requests remembered for de-duplication: a replay comes within the signature's
+# five-minute tolerance, and a few thousand cover any load we take.
+MAX_REMEMBERED_TOOL_REQUESTS = 5000
 # What a 429 for too many concurrent calls suggests: calls end on their own schedule.
 CONCURRENCY_RETRY_AFTER_SECONDS = 30
 
@@ -122,6 +125,8 @@ class CallService:
         self.outbox = Outbox(call_control, self.retrier, self._record_settlement, self._skip_reason)
         self.tool_wait_seconds = TOOL_WAIT_SECONDS
         self.dials_per_minute = SlidingWindow(settings.max_calls_per_minute)
+        # Tool requests by their identity (see `once`), oldest first.
+        self._tool_runs: dict[str, asyncio.Future[ToolOutcome]] = {}
         # Sessions whose dial request is still in flight: never evicted under it.
         self._dialing: set[str] = set()
 
@@ -307,6 +312,18 @@ class CallService:
     async def end_call(self, call_control_id: str | None, reason: str) -> ToolOutcome:
         session = self.resolve_tool_call(call_control_id)
         return await self._tool(session, EndRequested(reason=reason), wait_for="hangup")
+
+    async def once(self, key: str | None, run: Callable[[], Awaitable[ToolOutcome]]) -> ToolOutcome:
+        """Run a tool request once per `key` (its signature or Idempotency-Key): a repeat, even
+        one that arrives while the first is still running, gets the first one's outcome."""
+        if key is None:
+            return await run()
+        running = self._tool_runs.get(key)
+        if running is None:
+            running = self._tool_runs[key] = asyncio.ensure_future(run())
+            while len(self._tool_runs) > MAX_REMEMBERED_TOOL_REQUESTS:
+                del self._tool_runs[next(iter(self._tool_runs))]
+        return await asyncio.shield(running)
 
     def resolve_tool_call(self, call_control_id: str | None) -> CallSession:
         """The call a tool request is about. Never guesses between several calls."""

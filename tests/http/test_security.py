@@ -202,3 +202,60 @@ async def test_real_mode_never_serves_sessions_without_a_token() -> None:
             response = await h.client.get(path)  # ...but never lets personal context out
             assert response.status_code == 403 and "123-45-6789" not in response.text
     await h.service.aclose()
+
+
+async def test_a_captured_webhook_replayed_to_a_tool_ends_no_call(locked: Harness) -> None:
+    h = locked
+    victim = (await h.client.post("/calls/outbound", json=DEMO_CALL, headers=bearer(API_TOKEN))).json()
+    await signed_webhook(h, "call.answered", victim["call_control_id"])
+    # Any webhook Telnyx signed, captured from the wire.
+    captured = json.dumps(
+        {"data": {"event_type": "call.hold", "payload": {"call_control_id": "v3:someone-else"}}}
+    ).encode()
+    headers = {
+        "content-type": "application/json",
+        "x-telnyx-call-control-id": victim["call_control_id"],
+        **sign(captured, KEY),
+    }
+    replayed = await h.client.post("/tools/end-call", content=captured, headers=headers)
+    assert replayed.status_code == 401
+    assert (await h.client.get(f"/sessions/{victim['session_id']}", headers=bearer(API_TOKEN))).json()["state"] == "ivr"
+    assert h.telnyx.sent("hangup") == []
+
+
+async def test_a_signed_tool_request_must_name_its_call_in_the_signed_body(locked: Harness) -> None:
+    h = locked
+    victim = (await h.client.post("/calls/outbound", json=DEMO_CALL, headers=bearer(API_TOKEN))).json()
+    await signed_webhook(h, "call.answered", victim["call_control_id"])
+    body = json.dumps({"reason": "done"}).encode()
+    headers = {"content-type": "application/json", "x-telnyx-call-control-id": victim["call_control_id"]}
+    unnamed = await h.client.post("/tools/end-call", content=body, headers={**headers, **sign(body, KEY)})
+    assert unnamed.status_code == 401
+    other = json.dumps({"reason": "done", "call_control_id": "v3:another"}).encode()
+    mismatched = await h.client.post("/tools/end-call", content=other, headers={**headers, **sign(other, KEY)})
+    assert mismatched.status_code == 401
+    assert h.telnyx.sent("hangup") == []
+
+
+async def test_a_signed_tool_request_replayed_acts_once(locked: Harness) -> None:
+    h = locked
+    created = (await h.client.post("/calls/outbound", json=DEMO_CALL, headers=bearer(API_TOKEN))).json()
+    await signed_webhook(h, "call.answered", created["call_control_id"])
+    body = json.dumps({"digits": "1", "call_control_id": created["call_control_id"]}).encode()
+    headers = {"content-type": "application/json", **sign(body, KEY)}
+    replies = [await h.client.post("/tools/send-dtmf", content=body, headers=headers) for _ in range(4)]
+    await h.settle()
+    assert [r.status_code for r in replies] == [200] * 4 and len({r.text for r in replies}) == 1
+    assert len(h.telnyx.sent("send_dtmf")) == 1
+
+
+async def test_a_tool_request_with_an_idempotency_key_acts_once(harness: Harness) -> None:
+    created = await harness.place_call()
+    await harness.webhook("call.answered", created["call_control_id"])
+    body = {"digits": "2", "call_control_id": created["call_control_id"]}
+    for _ in range(3):
+        reply = await harness.client.post("/tools/send-dtmf", json=body, headers={"idempotency-key": "press-2-once"})
+        assert reply.status_code == 200
+    await harness.client.post("/tools/send-dtmf", json=body)  # no key: a new request
+    await harness.settle()
+    assert len(harness.telnyx.sent("send_dtmf")) == 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
 from hold_agent.core.outcomes import Refusal
@@ -43,19 +43,35 @@ def _reply(outcome: ToolOutcome) -> JSONResponse:
     return JSONResponse(reply.model_dump(mode="json"), status_code=status)
 
 
+def _key(request: Request) -> str | None:
+    """The request's identity, when it has one (a signature, an Idempotency-Key): the same
+    request sent again does what it did once, and gets the same answer."""
+    key: str | None = getattr(request.state, "tool_request_key", None)
+    return key
+
+
 @router.post("/send-dtmf", response_model=ToolReply)
-async def send_dtmf(body: SendDtmfRequest, service: Service, header: CallIdHeader = None) -> JSONResponse:
+async def send_dtmf(
+    body: SendDtmfRequest, request: Request, service: Service, header: CallIdHeader = None
+) -> JSONResponse:
     """Press keys on the call's keypad (IVR assistant, and the representative assistant)."""
-    return _reply(await service.send_dtmf(_call_id(body, header), body.digits, body.reason))
+    call = _call_id(body, header)
+    return _reply(await service.once(_key(request), lambda: service.send_dtmf(call, body.digits, body.reason)))
 
 
 @router.post("/hold-detected", response_model=ToolReply)
-async def hold_detected(body: HoldDetectedRequest, service: Service, header: CallIdHeader = None) -> JSONResponse:
+async def hold_detected(
+    body: HoldDetectedRequest, request: Request, service: Service, header: CallIdHeader = None
+) -> JSONResponse:
     """The IVR assistant reports hold: it is stopped and the call is monitored by transcription."""
-    return _reply(await service.hold_detected(_call_id(body, header), body.reason, body.confidence))
+    call = _call_id(body, header)
+    return _reply(await service.once(_key(request), lambda: service.hold_detected(call, body.reason, body.confidence)))
 
 
 @router.post("/end-call", response_model=ToolReply)
-async def end_call(body: EndCallRequest, service: Service, header: CallIdHeader = None) -> JSONResponse:
+async def end_call(
+    body: EndCallRequest, request: Request, service: Service, header: CallIdHeader = None
+) -> JSONResponse:
     """The task is done (or cannot be done): hang up and record the outcome."""
-    return _reply(await service.end_call(_call_id(body, header), body.reason))
+    call = _call_id(body, header)
+    return _reply(await service.once(_key(request), lambda: service.end_call(call, body.reason)))
