@@ -160,6 +160,12 @@ class _Step:
         signal = self.s.state_signal_at
         return self.event.at is not None and signal is not None and self.event.at < signal
 
+    @property
+    def overtaken(self) -> bool:
+        """A hold or unhold signal that happened before a line confirming the current state."""
+        confirmed = self.s.state_confirmed_at
+        return self.event.at is not None and confirmed is not None and self.event.at < confirmed
+
     def note(self, text: str) -> None:
         self.s.notes.append(Note(at=self.at, text=text))
         del self.s.notes[:-MAX_NOTES]
@@ -175,6 +181,7 @@ class _Step:
         self.s.history.append(Transition(at=self.at, from_state=self.s.state, to_state=to, why=why))
         del self.s.history[:-MAX_HISTORY]
         self.s.state = to
+        self.s.state_confirmed_at = None
         if self.event.at is not None:
             self.s.state_signal_at = self.event.at
 
@@ -313,6 +320,9 @@ def _on_hold_signalled(ctx: _Step, event: HoldSignalled) -> None:
     if ctx.late:
         ctx.ignore(Refusal.LATE, f"late {event.source} from before the current state")
         return
+    if ctx.overtaken:
+        ctx.ignore(Refusal.LATE, f"{event.source} from before the person last spoke")
+        return
     why = f"{event.source}: {event.reason}" if event.reason else event.source
     _enter_hold(ctx, why)
     ctx.reply("Understood. I'll wait on hold and bring in a colleague when a person answers.")
@@ -321,6 +331,9 @@ def _on_hold_signalled(ctx: _Step, event: HoldSignalled) -> None:
 def _on_unhold(ctx: _Step, event: UnholdSignalled) -> None:
     if ctx.late:
         ctx.ignore(Refusal.LATE, "late call.unhold from before the current state")
+        return
+    if ctx.overtaken:
+        ctx.ignore(Refusal.LATE, "call.unhold from before the queue last spoke")
         return
     _enter_representative(ctx, event.source)
     ctx.reply("Off hold; the representative assistant is starting.")
@@ -340,6 +353,8 @@ def _on_transcript(ctx: _Step, event: TranscriptHeard) -> None:
             ctx.s.detector = detection.remember(ctx.s.detector, text, judgement, ctx.at)
         else:
             ctx.s.detector.last_speech_at = ctx.at
+    if event.is_final and not ctx.late:
+        _confirm_state(ctx, judgement)
     move = _transcript_move(ctx, judgement, text, event.is_final)
     representative_final = event.is_final and ctx.s.state is CallState.REPRESENTATIVE and not ctx.late
     if move is None and representative_final and _soft_hold_followed(ctx, text, judgement):
@@ -434,6 +449,15 @@ def _transcript_move(
 
 def _dead_end(label: Label) -> Outcome:
     return Outcome.VOICEMAIL if label is Label.VOICEMAIL else Outcome.CLOSED
+
+
+def _confirm_state(ctx: _Step, judgement: detection.Judgement) -> None:
+    """Note when a line agrees with where the call is: the queue on hold, a person with us."""
+    agrees = (ctx.s.state is CallState.HOLD and judgement.label is Label.HOLD) or (
+        ctx.s.state is CallState.REPRESENTATIVE and judgement.label is Label.HUMAN
+    )
+    if agrees and (ctx.s.state_confirmed_at is None or ctx.at > ctx.s.state_confirmed_at):
+        ctx.s.state_confirmed_at = ctx.at
 
 
 def _recent_pickup(ctx: _Step) -> bool:

@@ -137,6 +137,10 @@ class CallSession(BaseModel):
     # Telnyx-clock time of the webhook that caused the current state. A webhook that
     # happened before it is late news and may not move the call (see machine.step).
     state_signal_at: datetime | None = None
+    # Telnyx time of the latest final line that agreed with the current state (the queue
+    # talking on hold, the person talking with us). A hold or unhold signal from before it is
+    # overtaken news, whichever arrived first.
+    state_confirmed_at: datetime | None = None
     # How far Telnyx's clock is ahead of ours, from the least-delayed webhook so far. Events
     # that carry no time of their own (tool calls, the watchdog) are placed on Telnyx's clock
     # with it, so hold time and silences stay consistent whatever the skew or delay.

@@ -773,3 +773,25 @@ def test_a_move_the_table_does_not_allow_is_refused(monkeypatch: pytest.MonkeyPa
     monkeypatch.setitem(machine.TRANSITIONS, DtmfRequested, machine.Rule(jump_to_hold, rule.moves))
     with pytest.raises(machine.TransitionNotInTable, match="DtmfRequested moved a call from ivr to hold"):
         machine.step(new_session(S.IVR), DtmfRequested(digits="1"), at(1))
+
+
+# --- Telnyx's clock decides, not arrival order --------------------------------------------------
+
+
+def _both_orders(start: CallSession, first: Event, second: Event, now: datetime) -> tuple[CallState, CallState]:
+    in_order = machine.step(machine.step(start, first, now).session, second, now).session.state
+    swapped = machine.step(machine.step(start, second, now).session, first, now).session.state
+    return in_order, swapped
+
+
+def test_an_unhold_overtaken_by_the_queue_ends_on_hold_whatever_arrives_first() -> None:
+    unhold = UnholdSignalled(source="call.unhold", at=at(100))
+    queue = final("Please continue to hold, your call will be answered shortly.", confidence=0.9, at=at(101))
+    assert _both_orders(new_session(S.HOLD), unhold, queue, at(102)) == (S.HOLD, S.HOLD)
+
+
+def test_a_hold_overtaken_by_the_person_talking_stays_with_the_person() -> None:
+    hold = HoldSignalled(source="call.hold", at=at(100))
+    person = final("Okay, I have your account open now, what was the date of the charge?", confidence=0.93, at=at(101))
+    start = new_session(S.REPRESENTATIVE, representative_at=at(0))
+    assert _both_orders(start, hold, person, at(102)) == (S.REPRESENTATIVE, S.REPRESENTATIVE)
