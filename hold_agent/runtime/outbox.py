@@ -43,6 +43,9 @@ class Delivery:
     command_id: str
     body: dict[str, Any]
     done: asyncio.Future[Settlement] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    # Set when sending late would do harm (keys pressed after the menu moved on): the outbox
+    # then skips it, and stops retrying it, with this reason.
+    withdrawn: str | None = None
 
 
 OnSettled = Callable[[Delivery, Settlement], Awaitable[None]]

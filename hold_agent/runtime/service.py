@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from hold_agent.config import Settings
 from hold_agent.core import machine
-from hold_agent.core.commands import Command, Hangup
+from hold_agent.core.commands import Command, Hangup, SendDtmf
 from hold_agent.core.events import (
     CallDialed,
     CommandSettled,
@@ -362,6 +362,12 @@ class CallService:
         try:
             settlement = await asyncio.wait_for(asyncio.shield(awaited[0].done), self.tool_wait_seconds)
         except TimeoutError:
+            if wait_for == SendDtmf.action:
+                # Keys pressed late land in whatever the menu says by then: withdraw them, and
+                # say plainly that they were not pressed.
+                awaited[0].withdrawn = f"withdrawn: not sent within {self.tool_wait_seconds:g} s"
+                message = "Telnyx is not answering, so I did not press those keys. Try again in a moment."
+                return ToolOutcome(ToolResult.FAILED, message, result.session.state)
             return ToolOutcome(
                 ToolResult.PENDING, "That is taking longer than usual; it may still go through.", result.session.state
             )
@@ -433,6 +439,8 @@ class CallService:
         )
 
     def _skip_reason(self, delivery: Delivery) -> str | None:
+        if delivery.withdrawn is not None:
+            return delivery.withdrawn
         session = self.store.get(delivery.session_id)
         if session is None:
             return "the session is gone"

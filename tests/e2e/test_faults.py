@@ -259,6 +259,30 @@ async def test_a_hangup_does_not_wait_behind_retries_and_stops_them(stubborn: tu
     assert start["status"] == "skipped" and "retries stopped" in start["result"]
 
 
+async def test_keys_that_cannot_go_out_in_time_are_withdrawn_and_said_so(flaky: Flaky) -> None:
+    """Telnyx is down longer than the tool may wait: the tool says the keys were not pressed,
+    and they are never pressed later, when the menu has moved on."""
+    flaky.h.service.tool_wait_seconds = 0.2
+    session_id, _ = await answered(flaky.h)
+    outage = asyncio.Event()
+
+    async def down(body: dict[str, Any]) -> JSONResponse | None:
+        if not outage.is_set():
+            await asyncio.sleep(0.1)
+            return failure(503, "Service unavailable")
+        return None
+
+    flaky.telnyx.before["send_dtmf"] = down
+    reply = await asyncio.wait_for(flaky.h.client.post("/tools/send-dtmf", json={"digits": "1"}), timeout=5)
+    assert reply.status_code == 502 and reply.json()["ok"] is False
+    assert "did not press" in reply.json()["message"]
+    outage.set()  # Telnyx is back
+    await flaky.h.settle()
+    record = await command(flaky.h, session_id, "send_dtmf")
+    assert record["status"] == "skipped" and "withdrawn" in record["result"]
+    assert not any(flaky.telnyx.applied[c] for c in flaky.telnyx.applied if c.endswith("send_dtmf"))
+
+
 async def test_a_tool_answers_within_its_bound_when_telnyx_is_slow(stubborn: tuple[Harness, TelnyxStandIn]) -> None:
     h, telnyx = stubborn
     h.service.tool_wait_seconds = 0.2
@@ -267,11 +291,10 @@ async def test_a_tool_answers_within_its_bound_when_telnyx_is_slow(stubborn: tup
         "/webhooks/telnyx",
         json={"data": {"event_type": "call.answered", "payload": {"call_control_id": created["call_control_id"]}}},
     )
-    telnyx.before["send_dtmf"] = always(lambda: failure(503))
-    reply = await asyncio.wait_for(h.client.post("/tools/send-dtmf", json={"digits": "1"}), timeout=2)
+    telnyx.before["hangup"] = always(lambda: failure(503))
+    reply = await asyncio.wait_for(h.client.post("/tools/end-call", json={}), timeout=2)
     assert reply.status_code == 202 and reply.json()["ok"] is False
     assert "may still go through" in reply.json()["message"]
-    await h.client.post("/tools/end-call", json={})
 
 
 async def test_a_404_that_may_not_mean_the_call_still_hangs_up(flaky: Flaky) -> None:
