@@ -6,6 +6,7 @@ import json
 import logging
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from hold_agent.http.logs import QueryRedaction, RepeatLimiter
@@ -78,9 +79,7 @@ async def test_a_listed_premium_number_may_be_dialled() -> None:
     await h.service.aclose()
 
 
-def test_the_fake_company_is_off_in_real_mode_unless_asked() -> None:
-    from fastapi.testclient import TestClient
-
+async def test_the_fake_company_is_off_in_real_mode_unless_asked() -> None:
     from app import build_app
 
     real = {**REAL_MODE, "allow_insecure": True}
@@ -89,9 +88,10 @@ def test_the_fake_company_is_off_in_real_mode_unless_asked() -> None:
         (make_settings(**real, fake_company_pages=True), True),
         (make_settings(), True),
     ):
-        with TestClient(build_app(settings)) as client:
-            status = client.post("/fake-company/texml").status_code
-            assert (status == 200) is served, (settings.telnyx_dry_run, settings.fake_company_pages, status)
+        transport = httpx.ASGITransport(app=build_app(settings))
+        async with httpx.AsyncClient(transport=transport, base_url="http://agent") as client:
+            status = (await client.post("/fake-company/texml")).status_code
+        assert (status == 200) is served, (settings.telnyx_dry_run, settings.fake_company_pages, status)
 
 
 def test_a_token_in_a_query_string_never_reaches_the_access_log() -> None:
