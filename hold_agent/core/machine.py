@@ -120,6 +120,7 @@ MAX_ASSISTANT_START_FAILURES = 2
 # clock runs minutes or hours ahead (tests/core/test_machine.py); past a day it is no time at
 # all, and a year-9999 time would overflow the call's arithmetic.
 MAX_CLOCK_SKEW_SECONDS = 86_400
+SECONDS_PER_WORD = 0.4  # how long a transcribed word took to say, roughly
 # How much of what the representative said is handed to their assistant.
 
 
@@ -456,8 +457,11 @@ def _confirm_state(ctx: _Step, judgement: detection.Judgement) -> None:
     agrees = (ctx.s.state is CallState.HOLD and judgement.label is Label.HOLD) or (
         ctx.s.state is CallState.REPRESENTATIVE and judgement.label is Label.HUMAN
     )
-    if agrees and (ctx.s.state_confirmed_at is None or ctx.at > ctx.s.state_confirmed_at):
-        ctx.s.state_confirmed_at = ctx.at
+    # A final comes when the speech ends; the line was being said for a while before. Only
+    # its start is sure to be after an earlier signal (about 0.4 s a word).
+    began = ctx.at - timedelta(seconds=SECONDS_PER_WORD * judgement.evidence.words)
+    if agrees and (ctx.s.state_confirmed_at is None or began > ctx.s.state_confirmed_at):
+        ctx.s.state_confirmed_at = began
 
 
 def _recent_pickup(ctx: _Step) -> bool:

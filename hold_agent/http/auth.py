@@ -13,6 +13,7 @@ Secrets are compared in constant time and never logged.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 from typing import Any
@@ -22,7 +23,7 @@ from pydantic import SecretStr
 
 from hold_agent.config import Settings
 from hold_agent.errors import NotAllowed, NotAuthenticated
-from hold_agent.telnyx.signing import SIGNATURE_HEADER, SignatureError, verify
+from hold_agent.telnyx.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
 
 
 def bearer_matches(authorization: str | None, token: SecretStr) -> bool:
@@ -62,7 +63,14 @@ async def require_tool_auth(request: Request) -> None:
     on must be named inside the signed body, never only in an unsigned header."""
     settings = _settings(request)
     token = settings.tool_auth_token
-    request.state.tool_request_key = request.headers.get("idempotency-key") or None
+    idempotency_key = request.headers.get("idempotency-key")
+    # A client's key names one request to one tool: the same key elsewhere, or with another
+    # body, is another request.
+    request.state.tool_request_key = (
+        f"key:{request.url.path}:{idempotency_key}:{hashlib.sha256(await request.body()).hexdigest()}"
+        if idempotency_key
+        else None
+    )
     if token is None or bearer_matches(request.headers.get("authorization"), token):
         return
     if settings.public_key_bytes is not None and request.headers.get(SIGNATURE_HEADER):
@@ -92,8 +100,11 @@ def _bind_signed_tool_request(request: Request, raw: bytes) -> None:
         raise NotAuthenticated("A signed tool request must name its call_control_id in the signed body.")
     if header and header.strip() != call.strip():
         raise NotAuthenticated("The unsigned x-telnyx-call-control-id header names another call than the signed body.")
-    # The signature names this exact request: a replay of it is the same request.
-    request.state.tool_request_key = "signed:" + request.headers.get(SIGNATURE_HEADER, "")
+    # What Telnyx signed (timestamp and body) names this exact request: a replay of it, to
+    # this tool or any other, is the same request. Hashing what was signed, not the header's
+    # base64 spelling, so one signature cannot be spelled sixteen ways.
+    signed = request.headers.get(TIMESTAMP_HEADER, "").strip().encode() + b"|" + raw
+    request.state.tool_request_key = "signed:" + hashlib.sha256(signed).hexdigest()
 
 
 async def verify_telnyx_signature(request: Request) -> None:

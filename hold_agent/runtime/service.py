@@ -58,6 +58,9 @@ Clock = Callable[[], datetime]
 
 # How long a tool request waits for its own command to reach Telnyx before answering.
 TOOL_WAIT_SECONDS = 8.0
+# An allowlist entry with more digits than this (after the "+") names a number range
+# specifically enough to allow its special rates: +1900 does, +1 or +44 does not.
+SPECIFIC_PREFIX_DIGITS = 3
 # Tool requests remembered for de-duplication: a replay comes within the signature's
 # five-minute tolerance, and a few thousand cover any load we take.
 MAX_REMEMBERED_TOOL_REQUESTS = 5000
@@ -189,13 +192,15 @@ class CallService:
     def _check_destination(self, to: str) -> None:
         allowed = self.settings.allowed_destinations
         listed = any(to.startswith(entry) for entry in allowed)
+        # A special rate must be asked for by name: "+1" allows the United States, not +1 900.
+        named = any(to.startswith(entry) and len(entry) > SPECIFIC_PREFIX_DIGITS for entry in allowed)
         if allowed and not listed:
             raise NotAllowed(
                 "That destination is not on DESTINATION_ALLOWLIST, so it will not be dialled.",
                 code="destination_not_allowed",
             )
         costly = special_rate_problem(to)
-        if costly is not None and not listed:
+        if costly is not None and not named:
             # An empty allowlist allows ordinary numbers only: special rates must be asked for.
             raise NotAllowed(
                 f"{to} {costly}; it is dialled only when DESTINATION_ALLOWLIST lists it.",
@@ -300,7 +305,7 @@ class CallService:
 
     async def send_dtmf(self, call_control_id: str | None, digits: str, reason: str) -> ToolOutcome:
         session = self.resolve_tool_call(call_control_id)
-        return await self._tool(session, DtmfRequested(digits=digits, reason=reason), wait_for="send_dtmf")
+        return await self._tool(session, DtmfRequested(digits=digits, reason=reason), wait_for=SendDtmf.action)
 
     async def hold_detected(self, call_control_id: str | None, reason: str, confidence: float | None) -> ToolOutcome:
         session = self.resolve_tool_call(call_control_id)
@@ -311,7 +316,7 @@ class CallService:
 
     async def end_call(self, call_control_id: str | None, reason: str) -> ToolOutcome:
         session = self.resolve_tool_call(call_control_id)
-        return await self._tool(session, EndRequested(reason=reason), wait_for="hangup")
+        return await self._tool(session, EndRequested(reason=reason), wait_for=Hangup.action)
 
     async def once(self, key: str | None, run: Callable[[], Awaitable[ToolOutcome]]) -> ToolOutcome:
         """Run a tool request once per `key` (its signature or Idempotency-Key): a repeat, even
@@ -323,7 +328,13 @@ class CallService:
             running = self._tool_runs[key] = asyncio.ensure_future(run())
             while len(self._tool_runs) > MAX_REMEMBERED_TOOL_REQUESTS:
                 del self._tool_runs[next(iter(self._tool_runs))]
-        return await asyncio.shield(running)
+        try:
+            return await asyncio.shield(running)
+        except Exception:
+            # A refusal (no such call, say) is not remembered: the same request may work later.
+            if self._tool_runs.get(key) is running:
+                del self._tool_runs[key]
+            raise
 
     def resolve_tool_call(self, call_control_id: str | None) -> CallSession:
         """The call a tool request is about. Never guesses between several calls."""

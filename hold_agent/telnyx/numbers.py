@@ -30,11 +30,16 @@ def phone_number_problem(number: str) -> str | None:
     return None
 
 
-# Calls to these cost the caller by the minute, far above a normal call: premium-rate and
-# shared-cost numbers (libphonenumber's types), and the international networks billed as
+# Calls to these cost the caller by the minute, far above a normal call: premium-rate,
+# shared-cost and personal numbers (libphonenumber's types), and the international networks billed as
 # satellite or premium (+870 Inmarsat, +881 global mobile satellite, +882/+883 international
 # networks, +979 international premium rate).
-_COSTLY_TYPES = {phonenumbers.PhoneNumberType.PREMIUM_RATE, phonenumbers.PhoneNumberType.SHARED_COST}
+_COSTLY_TYPES = {
+    phonenumbers.PhoneNumberType.PREMIUM_RATE,
+    phonenumbers.PhoneNumberType.SHARED_COST,
+    # Personal numbers (UK 070) forward anywhere, at a rate set by whoever owns them.
+    phonenumbers.PhoneNumberType.PERSONAL_NUMBER,
+}
 _COSTLY_PREFIXES = ("+870", "+881", "+882", "+883", "+979")
 
 

@@ -786,12 +786,13 @@ def _both_orders(start: CallSession, first: Event, second: Event, now: datetime)
 
 def test_an_unhold_overtaken_by_the_queue_ends_on_hold_whatever_arrives_first() -> None:
     unhold = UnholdSignalled(source="call.unhold", at=at(100))
-    queue = final("Please continue to hold, your call will be answered shortly.", confidence=0.9, at=at(101))
-    assert _both_orders(new_session(S.HOLD), unhold, queue, at(102)) == (S.HOLD, S.HOLD)
+    # Finished at 106 s, so begun at about 102 s (0.4 s a word): after the unhold.
+    queue = final("Please continue to hold, your call will be answered shortly.", confidence=0.9, at=at(106))
+    assert _both_orders(new_session(S.HOLD), unhold, queue, at(107)) == (S.HOLD, S.HOLD)
 
 
 def test_a_hold_overtaken_by_the_person_talking_stays_with_the_person() -> None:
     hold = HoldSignalled(source="call.hold", at=at(100))
-    person = final("Okay, I have your account open now, what was the date of the charge?", confidence=0.93, at=at(101))
+    person = final("Okay, I have your account open now, what was the date of the charge?", confidence=0.93, at=at(107))
     start = new_session(S.REPRESENTATIVE, representative_at=at(0))
-    assert _both_orders(start, hold, person, at(102)) == (S.REPRESENTATIVE, S.REPRESENTATIVE)
+    assert _both_orders(start, hold, person, at(108)) == (S.REPRESENTATIVE, S.REPRESENTATIVE)

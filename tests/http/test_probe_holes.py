@@ -62,11 +62,20 @@ async def test_a_timestamp_from_before_the_call_is_not_believed(harness: Harness
     assert json.dumps(session)  # and the session is still readable
 
 
-@pytest.mark.parametrize("number", ["+19005551234", "+448712345678", "+881612345678", "+979123456789"])
+@pytest.mark.parametrize("number", ["+19005551234", "+448712345678", "+447012345678", "+881612345678", "+979123456789"])
 async def test_premium_and_special_rate_numbers_are_refused_unless_listed(harness: Harness, number: str) -> None:
     reply = await harness.client.post("/calls/outbound", json={**DEMO_CALL, "to": number})
     assert reply.status_code == 403 and reply.json()["error"] == "special_rate_number"
     assert harness.service.store.active_count() == 0
+
+
+async def test_a_broad_allowlist_does_not_allow_special_rates() -> None:
+    h, _ = await open_harness(make_settings(destination_allowlist="+1"))
+    async with h.client:
+        reply = await h.client.post("/calls/outbound", json={**DEMO_CALL, "to": "+19005551234"})
+        assert reply.status_code == 403 and reply.json()["error"] == "special_rate_number"
+        assert (await h.client.post("/calls/outbound", json={**DEMO_CALL, "to": "+12125551234"})).status_code == 201
+    await h.service.aclose()
 
 
 async def test_a_listed_premium_number_may_be_dialled() -> None:

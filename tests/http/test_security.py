@@ -14,7 +14,7 @@ from pydantic import SecretStr, ValidationError
 from hold_agent.config import InsecureSettings
 from hold_agent.http.app import create_app
 from hold_agent.http.auth import bearer_matches
-from hold_agent.telnyx.signing import public_key_b64, sign
+from hold_agent.telnyx.signing import SIGNATURE_HEADER, public_key_b64, sign
 from tests.support.harness import DEMO_CALL, REAL_MODE, Harness, make_settings, open_harness
 
 pytestmark = pytest.mark.anyio
@@ -259,3 +259,54 @@ async def test_a_tool_request_with_an_idempotency_key_acts_once(harness: Harness
     await harness.client.post("/tools/send-dtmf", json=body)  # no key: a new request
     await harness.settle()
     assert len(harness.telnyx.sent("send_dtmf")) == 2
+
+
+def _respelled(signature_b64: str) -> list[str]:
+    """Other base64 spellings of the same 64 bytes: the last character's 4 unused bits."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    body, last = signature_b64.rstrip("=")[:-1], signature_b64.rstrip("=")[-1]
+    high = alphabet.index(last) & 0b110000
+    return [body + alphabet[high | low] + "==" for low in range(16) if alphabet[high | low] != last]
+
+
+async def test_a_signature_spelled_another_way_is_still_the_same_request(locked: Harness) -> None:
+    h = locked
+    created = (await h.client.post("/calls/outbound", json=DEMO_CALL, headers=bearer(API_TOKEN))).json()
+    await signed_webhook(h, "call.answered", created["call_control_id"])
+    body = json.dumps({"digits": "1", "call_control_id": created["call_control_id"]}).encode()
+    signed = sign(body, KEY)
+    spellings = [signed[SIGNATURE_HEADER], *_respelled(signed[SIGNATURE_HEADER])]
+    assert len(spellings) == 16
+    for spelling in spellings:
+        headers = {"content-type": "application/json", **signed, SIGNATURE_HEADER: spelling}
+        assert (await h.client.post("/tools/send-dtmf", content=body, headers=headers)).status_code == 200
+    await h.settle()
+    assert len(h.telnyx.sent("send_dtmf")) == 1
+
+
+async def test_a_signed_request_for_one_tool_does_nothing_at_another(locked: Harness) -> None:
+    h = locked
+    created = (await h.client.post("/calls/outbound", json=DEMO_CALL, headers=bearer(API_TOKEN))).json()
+    await signed_webhook(h, "call.answered", created["call_control_id"])
+    body = json.dumps({"digits": "1", "call_control_id": created["call_control_id"]}).encode()
+    signed = sign(body, KEY)
+    headers = {"content-type": "application/json", **signed}
+    assert (await h.client.post("/tools/send-dtmf", content=body, headers=headers)).status_code == 200
+    respelled = {**headers, SIGNATURE_HEADER: _respelled(signed[SIGNATURE_HEADER])[0]}
+    await h.client.post("/tools/end-call", content=body, headers=respelled)
+    await h.settle()
+    assert h.telnyx.sent("hangup") == []
+    session = await h.client.get(f"/sessions/{created['session_id']}", headers=bearer(API_TOKEN))
+    assert session.json()["state"] == "ivr"
+
+
+async def test_an_idempotency_key_names_one_request_to_one_tool(harness: Harness) -> None:
+    created = await harness.place_call()
+    await harness.webhook("call.answered", created["call_control_id"])
+    key = {"idempotency-key": "k-1"}
+    call = created["call_control_id"]
+    await harness.client.post("/tools/send-dtmf", json={"digits": "1", "call_control_id": call}, headers=key)
+    await harness.client.post("/tools/send-dtmf", json={"digits": "2", "call_control_id": call}, headers=key)
+    ended = await harness.client.post("/tools/end-call", json={"call_control_id": call}, headers=key)
+    await harness.settle()
+    assert len(harness.telnyx.sent("send_dtmf")) == 2 and ended.json()["state"] == "ended"
