@@ -1,7 +1,8 @@
 """Entry point: `python app.py` runs the service (dry-run unless TELNYX_DRY_RUN=false).
 
-The app is also importable as `app:app` for any ASGI server. This file composes the two
-packages: the hold agent itself, and the fake company's TeXML pages it also serves.
+For any other ASGI server, `build_app()` returns the app (a factory: `uvicorn --factory
+app:build_app`). This file composes the two packages: the hold agent itself, and the fake
+company's TeXML pages it also serves in dry-run (or when FAKE_COMPANY_PAGES=true).
 """
 
 from __future__ import annotations

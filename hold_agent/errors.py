@@ -19,7 +19,7 @@
     │   ├── InsecureSettings      (config.py) real mode without signature checks or tokens
     │   └── TranscriptionSettingsError  (telnyx/transcription.py)
     ├── DataError             a file we read is wrong
-    │   ├── CorpusError           (core/detection/corpus.py)
+    │   ├── CorpusError           (learning/corpus.py)
     │   └── ScenarioError         (fake_company/scenario.py)
     └── SimulationError       (fake_company/simulate.py) the simulator cannot run
 

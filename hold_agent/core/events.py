@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from hold_agent.core.session import CallState
+
 
 @dataclass(frozen=True, kw_only=True)
 class Event:
@@ -95,7 +97,7 @@ class AssistantStartFailed(Event):
     """Telnyx `call.conversation.start_failed`. `stage` comes from the start's client_state."""
 
     reason: str | None = None
-    stage: str | None = None
+    stage: CallState | None = None  # None when the client_state named no stage we know
 
 
 @dataclass(frozen=True, kw_only=True)

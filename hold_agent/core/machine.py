@@ -121,7 +121,6 @@ MAX_ASSISTANT_START_FAILURES = 2
 # all, and a year-9999 time would overflow the call's arithmetic.
 MAX_CLOCK_SKEW_SECONDS = 86_400
 SECONDS_PER_WORD = 0.4  # how long a transcribed word took to say, roughly
-# How much of what the representative said is handed to their assistant.
 
 
 class StepResult(NamedTuple):
@@ -526,7 +525,7 @@ def _on_assistant_start_failed(ctx: _Step, event: AssistantStartFailed) -> None:
     if ctx.late:
         ctx.ignore(Refusal.LATE, "late start_failed from before the current state")
         return
-    if event.stage is not None and event.stage != ctx.s.state.value:
+    if event.stage is not None and event.stage is not ctx.s.state:
         ctx.ignore(
             Refusal.STALE, f"start_failed for an assistant of the {event.stage} stage; we are in {ctx.s.state.value}"
         )

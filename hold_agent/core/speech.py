@@ -1,6 +1,6 @@
-"""What the agent says and is told: the dynamic variables and briefings the assistants start
-with, the representative's greeting, and the short replies tool calls get (spoken back to
-the assistant as is). Pure functions of the session."""
+"""What the assistants are told and what they say first: the dynamic variables and briefings
+they start with, the representative's greeting, and the machine's replies to tool requests
+that do not apply now. Pure functions of the session."""
 
 from __future__ import annotations
 

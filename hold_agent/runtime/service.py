@@ -12,7 +12,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -31,7 +31,7 @@ from hold_agent.core.events import (
     TimeElapsed,
 )
 from hold_agent.core.outcomes import Refusal
-from hold_agent.core.session import CallPolicy, CallSession, CallState
+from hold_agent.core.session import CallPolicy, CallSession, CallState, ContextValue
 from hold_agent.errors import (
     BadRequest,
     CallerError,
@@ -42,7 +42,6 @@ from hold_agent.errors import (
     Unavailable,
     UpstreamError,
 )
-from hold_agent.http.schemas import OutboundCallRequest
 from hold_agent.runtime.outbox import Delivery, Outbox, Settlement
 from hold_agent.runtime.rate import SlidingWindow
 from hold_agent.runtime.retry import Retrier, RetryPolicy
@@ -70,6 +69,18 @@ CONCURRENCY_RETRY_AFTER_SECONDS = 30
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """A call to place: what the requester asked for, already validated by the API."""
+
+    to: str
+    target_company: str
+    objective: str
+    context: dict[str, ContextValue] = field(default_factory=dict)
+    greeting: str | None = None
+    allowed_digits: str | None = None
 
 
 class WebhookResult(StrEnum):
@@ -135,7 +146,7 @@ class CallService:
 
     # --- placing a call -------------------------------------------------------------------
 
-    async def start_call(self, request: OutboundCallRequest) -> CallSession:
+    async def start_call(self, request: CallRequest) -> CallSession:
         missing = self.settings.missing_for_real_calls()
         if missing:
             raise Unavailable(

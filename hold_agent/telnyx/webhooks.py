@@ -31,6 +31,7 @@ from hold_agent.core.events import (
     TranscriptHeard,
     UnholdSignalled,
 )
+from hold_agent.core.session import CallState
 from hold_agent.errors import Unprocessable
 from hold_agent.telnyx.bodies import decode_client_state
 
@@ -156,7 +157,8 @@ def _conversation_ended(payload: dict[str, Any], call_control_id: str, at: datet
 def _start_failed(payload: dict[str, Any], call_control_id: str, at: datetime | None) -> _Built:
     # Telnyx echoes the start command's client_state: it names the stage that start was for.
     state = decode_client_state(payload.get("client_state")) or {}
-    stage = state.get("stage") if isinstance(state.get("stage"), str) else None
+    named = state.get("stage")
+    stage = CallState(named) if isinstance(named, str) and named in {member.value for member in CallState} else None
     return AssistantStartFailed(reason=_optional_str(payload.get("reason"), "reason"), stage=stage, at=at), None
 
 

@@ -17,9 +17,9 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from hold_agent.core.detection import judge, remember
-from hold_agent.core.detection.corpus import load_lines, load_streams
 from hold_agent.core.detection.memory import DetectorMemory
 from hold_agent.core.detection.model import shipped
+from hold_agent.learning.corpus import load_lines, load_streams
 
 ROUNDS = 3
 

@@ -405,17 +405,17 @@ def test_failed_assistant_start_is_retried_once_then_the_call_is_given_up() -> N
 
 def test_start_failed_webhook_retries_then_hangs_up() -> None:
     session = new_session(S.IVR, assistant_command_id="s1-1-ai_assistant_start")
-    once = machine.step(session, AssistantStartFailed(reason="service_error", stage="ivr"), at(1))
+    once = machine.step(session, AssistantStartFailed(reason="service_error", stage=S.IVR), at(1))
     assert [c.action for c in once.commands] == ["ai_assistant_start"]
     assert "retrying" in once.session.notes[-1].text and "service_error" in once.session.notes[-1].text
-    twice = machine.step(once.session, AssistantStartFailed(reason="service_error", stage="ivr"), at(2))
+    twice = machine.step(once.session, AssistantStartFailed(reason="service_error", stage=S.IVR), at(2))
     assert [c.action for c in twice.commands] == ["hangup"]
     assert twice.session.outcome == "assistant_failed"
 
 
 def test_start_failed_for_an_earlier_stage_is_stale() -> None:
     session = new_session(S.REPRESENTATIVE)
-    result = machine.step(session, AssistantStartFailed(reason="invalid_request", stage="ivr"), at(1))
+    result = machine.step(session, AssistantStartFailed(reason="invalid_request", stage=S.IVR), at(1))
     assert result.commands == [] and result.refusal == "stale"
     assert result.session.state is S.REPRESENTATIVE
 
@@ -424,7 +424,7 @@ def test_a_representative_start_failure_is_retried_with_the_task() -> None:
     session = new_session(S.HOLD)
     picked_up = machine.step(session, UnholdSignalled(at=at(60)), at(60))
     failed = machine.step(
-        picked_up.session, AssistantStartFailed(reason="service_error", stage="representative"), at(61)
+        picked_up.session, AssistantStartFailed(reason="service_error", stage=S.REPRESENTATIVE), at(61)
     )
     (retry,) = failed.commands
     assert isinstance(retry, StartAssistant) and retry.role == "representative"

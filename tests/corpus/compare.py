@@ -13,12 +13,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from hold_agent.core.detection.corpus import Line, load_lines
 from hold_agent.core.detection.features import features
 from hold_agent.core.detection.labels import LABELS, Label
 from hold_agent.core.detection.model import UtteranceModel
 from hold_agent.core.detection.text import normalise, words
-from hold_agent.core.detection.train import FOLDS, LINE_C, fit_lines, training_examples
+from hold_agent.learning.corpus import Line, load_lines
+from hold_agent.learning.train import FOLDS, LINE_C, fit_lines, training_examples
 
 Featurize = Callable[[str], list[str]]
 

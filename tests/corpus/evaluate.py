@@ -35,11 +35,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hold_agent.core import machine
-from hold_agent.core.detection.corpus import Line, Stream, load_lines, load_streams
 from hold_agent.core.detection.labels import LABELS, Label
 from hold_agent.core.detection.model import UtteranceModel
 from hold_agent.core.events import TranscriptHeard
 from hold_agent.core.session import CallSession, CallState
+from hold_agent.learning.corpus import Line, Stream, load_lines, load_streams
 
 T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 Out = Callable[[str], None]
@@ -68,7 +68,7 @@ def judged_by(model_for: ModelFor, source: str) -> Iterator[None]:
 def out_of_fold_models() -> Callable[[str], UtteranceModel]:
     """A model per fold, as training makes them, with the shipped temperature and call layer."""
     from hold_agent.core.detection.model import read_spec
-    from hold_agent.core.detection.train import fit_lines, fold_models, stream_lines, training_examples
+    from hold_agent.learning.train import fit_lines, fold_models, stream_lines, training_examples
 
     lines, streams = load_lines(), load_streams()
     first = UtteranceModel(fit_lines(training_examples(lines)))
@@ -86,7 +86,7 @@ def out_of_fold_models() -> Callable[[str], UtteranceModel]:
 
 def cross_validated(lines: Sequence[Line]) -> list[tuple[Line, Label]]:
     """Every line with the label given by a model that never saw its source."""
-    from hold_agent.core.detection.train import FOLDS, fit_lines, fold_of, training_examples
+    from hold_agent.learning.train import FOLDS, fit_lines, fold_of, training_examples
 
     folds = fold_of({line.source for line in lines})
     results: list[tuple[Line, Label]] = []

@@ -1,7 +1,7 @@
 """The labelled corpus (tests/corpus/) and the model trained from it.
 
 - The corpus is well formed, large, and mostly mined from real sources with provenance.
-- The shipped model is exactly what the corpus trains (`python -m hold_agent.core.detection.train`).
+- The shipped model is exactly what the corpus trains (`python -m hold_agent.learning.train`).
 - The held-out part is never read by training, and never scored here: it is scored by hand,
   once, with `python -m tests.corpus.evaluate --holdout` (see tests/corpus/README.md).
 - On the development corpus, through the state machine, the figures stay at least where they
@@ -16,8 +16,9 @@ from collections import Counter
 
 import pytest
 
-from hold_agent.core.detection import train
-from hold_agent.core.detection.corpus import (
+from hold_agent.core.detection.model import read_spec
+from hold_agent.learning import train
+from hold_agent.learning.corpus import (
     CALL_STATES,
     DEFAULT_CORPUS,
     EXPECTS,
@@ -26,7 +27,6 @@ from hold_agent.core.detection.corpus import (
     load_streams,
     read_lines,
 )
-from hold_agent.core.detection.model import read_spec
 from tests.corpus.evaluate import context_figures, replay, stream_figures
 
 pytestmark = pytest.mark.corpus
@@ -99,7 +99,7 @@ def test_training_never_reads_the_held_out_part() -> None:
 
 def test_the_shipped_model_is_what_the_corpus_trains() -> None:
     assert train.differences(read_spec(), train.build()) == [], (
-        "model.json.gz is not what the corpus trains: run `.venv/bin/python -m hold_agent.core.detection.train`"
+        "model.json.gz is not what the corpus trains: run `.venv/bin/python -m hold_agent.learning.train`"
     )
 
 

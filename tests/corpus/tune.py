@@ -14,7 +14,7 @@ import itertools
 import multiprocessing
 
 from hold_agent.core import machine
-from hold_agent.core.detection.corpus import load_lines, load_streams
+from hold_agent.learning.corpus import load_lines, load_streams
 from tests.corpus.evaluate import ModelFor, context_figures, out_of_fold_models, replay, stream_figures
 
 # What each mistake costs, per share of its kind. A person who is missed, or a call hung up that

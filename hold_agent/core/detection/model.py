@@ -1,7 +1,7 @@
 """The utterance model: a line's words in, a calibrated probability per label out.
 
 A multinomial logistic regression over the features of `features.py`, trained by
-`python -m hold_agent.core.detection.train` from the labelled corpus and shipped as `model.json.gz`
+`python -m hold_agent.learning.train` from the labelled corpus and shipped as `model.json.gz`
 beside this file (gzip-compressed JSON: a fifth of the size). Inference is a sum of weights per label and a softmax: deterministic, no
 network, no download, no numeric library. The file also holds the call-level weights that
 `judge.py` uses (`call`), trained by the same command.

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hold_agent.core.detection.corpus import read_lines
-from hold_agent.core.detection.export import export
+from hold_agent.learning.corpus import read_lines
+from hold_agent.learning.export import export
 from tests.support.harness import Harness
 
 pytestmark = pytest.mark.anyio

@@ -1,6 +1,6 @@
 """Export what real calls heard, for labelling, so the model learns the companies you call.
 
-    .venv/bin/python -m hold_agent.core.detection.export --url http://127.0.0.1:8000 [--company "Acme"] [--out tests/corpus]
+    .venv/bin/python -m hold_agent.learning.export --url http://127.0.0.1:8000 [--company "Acme"] [--out tests/corpus]
 
 Reads the service's own sessions (`GET /sessions`, with `API_AUTH_TOKEN` from the environment
 when the service has one) and writes, per company:
@@ -9,7 +9,7 @@ when the service has one) and writes, per company:
   not written again, so exporting twice adds only what is new.
 - `streams/calls-<company>.json`: each call as a stream, the speaker guessed from the labels.
 Then correct the labels (and the speakers and `pickup_index` of the streams), set `review` to
-false, and retrain: `.venv/bin/python -m hold_agent.core.detection.train`. tests/corpus/README.md
+false, and retrain: `.venv/bin/python -m hold_agent.learning.train`. tests/corpus/README.md
 says more. Transcripts can hold personal details: read them before committing them anywhere.
 """
 
@@ -25,8 +25,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from hold_agent.core.detection.corpus import DEFAULT_CORPUS
 from hold_agent.core.detection.text import is_formatted
+from hold_agent.learning.corpus import DEFAULT_CORPUS
 
 
 def slug(company: str) -> str:
@@ -133,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sessions = fetch_sessions(args.url, os.environ.get("API_AUTH_TOKEN"), args.company)
     for name, count in sorted(export(sessions, args.out).items()):
         print(f"{name}: {count} new line(s) to review")
-    print(f"{len(sessions)} session(s) exported; label them, then run: python -m hold_agent.core.detection.train")
+    print(f"{len(sessions)} session(s) exported; label them, then run: python -m hold_agent.learning.train")
     return 0
 
 

@@ -1,6 +1,6 @@
 """Rebuild the shipped model (model.json.gz) from the corpus, reproducibly.
 
-    .venv/bin/python -m hold_agent.core.detection.train [--corpus DIR] [--out PATH] [--check]
+    .venv/bin/python -m hold_agent.learning.train [--corpus DIR] [--out PATH] [--check]
 
 1. The utterance model: every labelled line (holdout/ excluded), each formatted line also in
    its unformatted form (transcripts come both ways), deduplicated, is turned into the binary
@@ -33,13 +33,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hold_agent.core.detection.corpus import DEFAULT_CORPUS, Line, Stream, load_lines, load_streams
 from hold_agent.core.detection.features import features, scale
 from hold_agent.core.detection.judge import LOW_CONFIDENCE, call_inputs, gather, remember_line
 from hold_agent.core.detection.labels import LABELS, Label
 from hold_agent.core.detection.memory import DetectorMemory
 from hold_agent.core.detection.model import MODEL_PATH, UtteranceModel, read_spec, softmax, write_spec
 from hold_agent.core.detection.text import as_raw
+from hold_agent.learning.corpus import DEFAULT_CORPUS, Line, Stream, load_lines, load_streams
 
 MIN_COUNT = 3
 LINE_C = 16.0

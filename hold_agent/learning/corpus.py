@@ -14,7 +14,7 @@ from pathlib import Path
 from hold_agent.core.detection.labels import Label
 from hold_agent.errors import DataError
 
-DEFAULT_CORPUS = Path(__file__).resolve().parents[3] / "tests" / "corpus"
+DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "tests" / "corpus"
 STARTS = ("hold", "ivr", "representative")
 EXPECTS = ("representative", "hold", "ivr", "voicemail", "closed")
 CALL_STATES = ("ivr", "hold", "representative", "ended")
