@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 import sys
 
-import uvicorn
 from fastapi import FastAPI
 from pydantic import ValidationError
 
 from fake_company.texml_routes import build_router as fake_company_router
 from hold_agent.config import InsecureSettings, Settings
 from hold_agent.http.app import create_app
+from hold_agent.http.server import serve
 from hold_agent.telnyx.client import CallControl
 
 
@@ -42,7 +42,13 @@ def main() -> None:
         app = build_app(settings)
     except InsecureSettings as refusal:
         sys.exit(f"hold-agent: {refusal}")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    serve(
+        app,
+        settings.host,
+        settings.port,
+        header_timeout=settings.header_timeout_seconds,
+        max_connections=settings.max_connections,
+    )
 
 
 if __name__ == "__main__":

@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     max_concurrent_calls: int = Field(default=10, ge=1)
     max_calls_per_minute: int = Field(default=30, ge=1)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    # Slow clients: a request's headers must arrive within this, and its body within this
+    # once the headers are in; and at most this many requests are served at once.
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    body_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    max_connections: int = Field(default=500, ge=1)
 
     # Command delivery to Telnyx (see retry.py).
     command_attempt_timeout_seconds: float = Field(default=2.0, gt=0)

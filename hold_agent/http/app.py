@@ -69,7 +69,7 @@ def create_app(
     install_log_filters()
     app.include_router(router)
     install_error_handlers(app)
-    app.add_middleware(RequestGuard, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestGuard, max_bytes=settings.max_body_bytes, body_timeout=settings.body_timeout_seconds)
     return app
 
 

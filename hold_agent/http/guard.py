@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pydantic_core
@@ -13,6 +14,7 @@ from hold_agent.http.errors import error_body
 class RequestGuard:
     """ASGI middleware that reads each request body once, bounded, before any route sees it.
 
+    - A body that has not fully arrived within `body_timeout` seconds gets 408.
     - Bodies over `max_bytes` get 413: a declared `Content-Length` is refused before reading,
       chunked bodies as soon as they pass the cap.
     - A body sent as JSON must be JSON a client could mean: valid UTF-8, no lone surrogates,
@@ -21,9 +23,10 @@ class RequestGuard:
     The body is then replayed to the app unchanged.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, body_timeout: float = 10.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -36,8 +39,15 @@ class RequestGuard:
             return
         chunks: list[bytes] = []
         size = 0
+        deadline = asyncio.get_running_loop().time() + self.body_timeout
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), deadline - asyncio.get_running_loop().time())
+            except TimeoutError:
+                await _refuse(
+                    send, 408, "request_timeout", f"The request body took longer than {self.body_timeout:g} s."
+                )
+                return
             if message["type"] != "http.request":
                 break  # the client went away; let the app see the disconnect
             chunk = message.get("body", b"")
