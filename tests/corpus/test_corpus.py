@@ -16,6 +16,7 @@ from collections import Counter
 
 import pytest
 
+from hold_agent.core.detection.labels import Label
 from hold_agent.core.detection.model import read_spec
 from hold_agent.learning import train
 from hold_agent.learning.corpus import (
@@ -23,11 +24,12 @@ from hold_agent.learning.corpus import (
     DEFAULT_CORPUS,
     EXPECTS,
     STARTS,
+    Line,
     load_lines,
     load_streams,
     read_lines,
 )
-from tests.corpus.evaluate import context_figures, replay, stream_figures
+from tests.corpus.evaluate import context_figures, replay, stream_figures, truly_unseen
 
 pytestmark = pytest.mark.corpus
 
@@ -121,3 +123,14 @@ def test_the_development_figures_do_not_regress() -> None:
         assert rates[name] >= floor, (name, rates[name])
     for name, ceiling in CEILINGS.items():
         assert rates[name] <= ceiling, (name, rates[name])
+
+
+def test_the_honest_held_out_figure_leaves_out_what_development_already_holds() -> None:
+    development = [Line("Thank you for holding.", Label.HOLD, "pbx-prompts")]
+    held_out = [
+        Line("thank you for holding", Label.HOLD, "other-page"),  # the same words
+        Line("Your call matters to us.", Label.HOLD, "pbx-prompts"),  # a source we trained on
+        Line("We appreciate your patience.", Label.HOLD, "composed-gap", composed=True),
+        Line("All of our agents are busy.", Label.HOLD, "new-vendor-docs"),
+    ]
+    assert [line.text for line in truly_unseen(held_out, development)] == ["All of our agents are busy."]
