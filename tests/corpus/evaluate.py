@@ -37,7 +37,7 @@ from typing import Any
 from hold_agent.core import machine
 from hold_agent.core.detection.labels import LABELS, Label
 from hold_agent.core.detection.model import UtteranceModel
-from hold_agent.core.detection.text import normalise
+from hold_agent.core.detection.text import normalise, words
 from hold_agent.core.events import TranscriptHeard
 from hold_agent.core.session import CallSession, CallState
 from hold_agent.learning.corpus import Line, Stream, load_lines, load_streams
@@ -100,10 +100,12 @@ def cross_validated(lines: Sequence[Line]) -> list[tuple[Line, Label]]:
 def truly_unseen(lines: Sequence[Line], development: Sequence[Line]) -> list[Line]:
     """Mined lines from a source the development corpus lacks, in words it does not hold."""
     sources = {line.source for line in development}
-    texts = {normalise(line.text) for line in development}
-    return [
-        line for line in lines if not line.composed and line.source not in sources and normalise(line.text) not in texts
-    ]
+
+    def said(text: str) -> str:
+        return " ".join(words(normalise(text)))
+
+    texts = {said(line.text) for line in development}
+    return [line for line in lines if not line.composed and line.source not in sources and said(line.text) not in texts]
 
 
 def shipped_labels(lines: Sequence[Line]) -> list[tuple[Line, Label]]:
